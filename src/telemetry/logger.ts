@@ -1,18 +1,18 @@
 // JSON logs (pino) on stderr; one child logger per component.
-import { type Level, type Logger, pino } from 'pino';
+import { type LevelWithSilent, type Logger, pino } from 'pino';
 import type { Kind } from '../component/component.js';
 import { type ComponentId, formatComponentId } from '../component/id.js';
 
 export type { Logger };
 
 export interface LoggerOptions {
-  readonly level: Level;
+  readonly level: LevelWithSilent;
   /** Where lines go; defaults to stderr. Tests pass a stream to read them back. */
   readonly destination?: NodeJS.WritableStream;
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
-  const dest = opts.destination ?? pino.destination({ fd: 2, sync: false });
+  const dest = opts.destination ?? pino.destination({ fd: 2, sync: true });
   return pino(
     {
       level: opts.level,

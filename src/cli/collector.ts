@@ -1,0 +1,148 @@
+// `switchyard collector`: load config, build and start the service, serve own metrics, and
+// handle SIGTERM/SIGINT (graceful stop) and SIGHUP (reload; keep running on a bad config).
+import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../component/errors.js';
+import { type Distribution, loadConfig } from '../config/index.js';
+import { ConfigError, formatIssue, type ResolvedConfig } from '../config/resolved.js';
+import { distribution } from '../distribution.js';
+import { sharedMemoryGuard } from '../processors/memory_limiter/index.js';
+import { Service } from '../service/service.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
+import { MetricsRegistry } from '../telemetry/metrics.js';
+import { registerProcessMetrics, startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
+
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../../config/default.yaml', import.meta.url));
+
+export interface ConfigArgs {
+  readonly configs: readonly string[];
+  readonly sets: readonly string[];
+}
+
+export function configSources(args: ConfigArgs): string[] {
+  return args.configs.length > 0 ? [...args.configs] : [DEFAULT_CONFIG_PATH];
+}
+
+export async function resolveConfig(
+  args: ConfigArgs,
+  dist: Distribution = distribution,
+): Promise<{ config: ResolvedConfig; warnings: string[]; merged: unknown }> {
+  const { config, warnings, merged } = await loadConfig({
+    sources: configSources(args),
+    sets: [...args.sets],
+    distribution: dist,
+  });
+  return { config, warnings: warnings.map(formatIssue), merged };
+}
+
+/** Build the graph without starting anything: what `validate` runs and what `collector` runs
+ * before it starts. */
+export function buildService(config: ResolvedConfig, logger: Logger, metrics: MetricsRegistry): Service {
+  return new Service(config, { logger, metrics, memoryGuard: sharedMemoryGuard });
+}
+
+interface Running {
+  service: Service;
+  telemetry: TelemetryServer | undefined;
+  config: ResolvedConfig;
+}
+
+const SHUTDOWN_DEADLINE_MS = 15_000;
+
+/** Runs until a signal stops it. Resolves with the process exit code. */
+export async function runCollector(args: ConfigArgs): Promise<number> {
+  const first = await resolveConfig(args);
+  const logger = createLogger({ level: first.config.service.telemetry.logs.level });
+  for (const w of first.warnings) logger.warn(w);
+
+  const start = async (config: ResolvedConfig): Promise<Running> => {
+    const metrics = new MetricsRegistry();
+    registerProcessMetrics(metrics);
+    const service = buildService(config, logger, metrics);
+    const t = config.service.telemetry.metrics;
+    let telemetry: TelemetryServer | undefined;
+    if (t.level !== 'none' && t.address !== '') {
+      telemetry = await startTelemetryServer(t.address, metrics);
+      logger.info({ address: t.address }, 'serving own metrics on /metrics');
+    }
+    try {
+      await service.start();
+    } catch (err) {
+      await telemetry?.close();
+      throw err;
+    }
+    return { service, telemetry, config };
+  };
+  const stop = async (r: Running): Promise<void> => {
+    await r.service.shutdown();
+    await r.telemetry?.close();
+  };
+
+  let running = await start(first.config);
+
+  process.on('uncaughtException', (err) => {
+    logger.error({ err: errorMessage(err), stack: err.stack }, 'uncaught exception (kept running)');
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: errorMessage(reason) }, 'unhandled promise rejection (kept running)');
+  });
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    let reloading: Promise<void> = Promise.resolve();
+    const onStop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn({ signal }, 'second stop signal: exiting now');
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      const deadline = setTimeout(() => {
+        logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline passed; exiting');
+        resolve(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      void reloading
+        .then(() => stop(running))
+        .then(
+          () => {
+            clearTimeout(deadline);
+            logger.info('shutdown complete');
+            resolve(0);
+          },
+          (err: unknown) => {
+            clearTimeout(deadline);
+            logger.error({ err: errorMessage(err) }, 'shutdown failed');
+            resolve(1);
+          },
+        );
+    };
+    const onReload = (): void => {
+      if (stopping) return;
+      reloading = reloading.then(async () => {
+        logger.info('SIGHUP: reloading configuration');
+        let next: Awaited<ReturnType<typeof resolveConfig>>;
+        try {
+          next = await resolveConfig(args);
+        } catch (err) {
+          const detail = err instanceof ConfigError ? err.issues.map(formatIssue) : [errorMessage(err)];
+          logger.error({ errors: detail }, 'new configuration is invalid; keeping the running one');
+          return;
+        }
+        for (const w of next.warnings) logger.warn(w);
+        const previous = running.config;
+        await stop(running);
+        try {
+          running = await start(next.config);
+          logger.info('configuration reloaded');
+        } catch (err) {
+          logger.error({ err: errorMessage(err) }, 'new configuration failed to start; restarting the previous one');
+          running = await start(previous);
+        }
+      });
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', onReload);
+  });
+}
