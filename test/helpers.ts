@@ -1,0 +1,72 @@
+// Shared helpers for cross-component tests: free ports, an in-process collector, polling.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/index.js';
+import { distribution } from '../src/distribution.js';
+import { sharedMemoryGuard } from '../src/processors/memory_limiter/index.js';
+import { Service } from '../src/service/service.js';
+import { silentLogger } from '../src/telemetry/logger.js';
+import { MetricsRegistry } from '../src/telemetry/metrics.js';
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(prefix = 'switchyard-test-'): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface InProcessCollector {
+  readonly service: Service;
+  readonly metrics: MetricsRegistry;
+  stop(): Promise<void>;
+}
+
+/** Load `yaml` through the real config layer, build the graph and start it in this process. */
+export async function startCollector(yaml: string): Promise<InProcessCollector> {
+  const dir = tempDir('switchyard-config-');
+  const file = join(dir.path, 'config.yaml');
+  writeFileSync(file, yaml);
+  try {
+    const { config } = await loadConfig({ sources: [file], sets: [], distribution });
+    const metrics = new MetricsRegistry();
+    const service = new Service(config, { logger: silentLogger(), metrics, memoryGuard: sharedMemoryGuard });
+    await service.start();
+    return { service, metrics, stop: () => service.shutdown() };
+  } finally {
+    dir.remove();
+  }
+}
+
+/** Poll `check` until it returns a value other than undefined, or fail after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Lines of a file (empty when it does not exist yet). */
+export function readLines(path: string): string[] {
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
+  } catch {
+    return [];
+  }
+}
