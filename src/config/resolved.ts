@@ -58,10 +58,13 @@ export interface ConfigIssue {
   readonly message: string;
 }
 
-/** Thrown when a config has errors; carries every issue found, not just the first. */
+/** Thrown when a config has errors; carries every issue found, not just the first (warnings
+ * too, since an unset env variable is often the cause of an error). */
 export class ConfigError extends Error {
   constructor(readonly issues: readonly ConfigIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
+    const errors = issues.filter((i) => i.severity === 'error').map(formatIssue);
+    const warnings = issues.filter((i) => i.severity === 'warning').map((i) => `warning: ${formatIssue(i)}`);
+    super([...errors, ...warnings].join('\n'));
     this.name = 'ConfigError';
   }
 }

@@ -1,0 +1,18 @@
+// The components this build of Switchyard ships: what `switchyard components` prints, what the
+// config layer resolves types against, and what config.schema.json is generated from.
+import type { Distribution } from './config/index.js';
+import { debugExporterFactory } from './exporters/debug/factory.js';
+import { fileExporterFactory } from './exporters/file/factory.js';
+import { otlpExporterFactory } from './exporters/otlp/factory.js';
+import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
+import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
+import { batchProcessorFactory } from './processors/batch/factory.js';
+import { memoryLimiterProcessorFactory } from './processors/memory_limiter/index.js';
+import { otlpReceiverFactory } from './receivers/otlp/factory.js';
+
+export const distribution: Distribution = {
+  receivers: [otlpReceiverFactory],
+  processors: [batchProcessorFactory, memoryLimiterProcessorFactory],
+  exporters: [otlpExporterFactory, otlpHttpExporterFactory, debugExporterFactory, fileExporterFactory],
+  extensions: [healthCheckExtensionFactory],
+};
