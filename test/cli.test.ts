@@ -11,7 +11,11 @@ import { freePort, tempDir, waitFor } from './helpers.js';
 const BIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 20_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -50,12 +54,15 @@ service:
     );
     const r = run(['validate', '--config', bad]);
     assert.equal(r.code, 78);
-    assert.match(r.stderr, new RegExp(`${bad}:5:9: receivers\\.otlp\\.protocols\\.http.*endpont.*did you mean "endpoint"`));
+    assert.match(
+      r.stderr,
+      new RegExp(`${bad}:5:9: receivers\\.otlp\\.protocols\\.http.*endpont.*did you mean "endpoint"`),
+    );
     assert.match(r.stderr, new RegExp(`${bad}:7:3: .*unknown type "debugg".*did you mean "debug"`));
     assert.match(r.stderr, /service\.pipelines\.traces.*exporter "debug".*not configured/);
   });
 
-  it('substitutes ${env:...} and applies --set', () => {
+  it('substitutes env references and applies --set', () => {
     const cfg = file(
       'env.yaml',
       `receivers:
@@ -69,9 +76,12 @@ service:
     logs: { receivers: [otlp], exporters: [debug] }
 `,
     );
-    const r = run(['print-config', '--config', cfg, '--set', 'exporters.debug.verbosity=detailed', '--format', 'json'], {
-      SY_PORT: '14318',
-    });
+    const r = run(
+      ['print-config', '--config', cfg, '--set', 'exporters.debug.verbosity=detailed', '--format', 'json'],
+      {
+        SY_PORT: '14318',
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     const merged = JSON.parse(r.stdout);
     assert.equal(merged.receivers.otlp.protocols.http.endpoint, '127.0.0.1:14318');
@@ -184,13 +194,31 @@ service:
     child.kill('SIGHUP');
     await waitFor('reload error logged', () => (/keeping the running one/.test(stderr) ? true : undefined));
     assert.equal(await ok(`http://127.0.0.1:${health}/`), 200);
-    assert.equal((await fetch(`http://127.0.0.1:${http}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 200);
+    assert.equal(
+      (
+        await fetch(`http://127.0.0.1:${http}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).status,
+      200,
+    );
 
     // A good config on reload: the receiver moves to the new port.
     writeFileSync(cfgPath, good(http2));
     child.kill('SIGHUP');
     await waitFor('reloaded', () => (/configuration reloaded/.test(stderr) ? true : undefined));
-    assert.equal((await fetch(`http://127.0.0.1:${http2}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 200);
+    assert.equal(
+      (
+        await fetch(`http://127.0.0.1:${http2}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).status,
+      200,
+    );
     assert.equal(await ok(`http://127.0.0.1:${http}/v1/traces`), undefined, 'old port closed');
 
     const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));

@@ -18,7 +18,12 @@ import { OTLPTraceExporter as TraceJson } from '@opentelemetry/exporter-trace-ot
 import { OTLPTraceExporter as TraceProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import { JsonLogsSerializer, JsonMetricsSerializer, JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { LoggerProvider, type LogRecordExporter, type ReadableLogRecord, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import {
+  LoggerProvider,
+  type LogRecordExporter,
+  type ReadableLogRecord,
+  SimpleLogRecordProcessor,
+} from '@opentelemetry/sdk-logs';
 import {
   AggregationTemporality,
   MeterProvider,
@@ -26,15 +31,24 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { flatten } from './otlp-normalize.js';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { freePort, type InProcessCollector, readLines, startCollector, tempDir, waitFor } from './helpers.js';
+import { flatten } from './otlp-normalize.js';
 
 type Enc = 'json' | 'proto' | 'grpc';
 type ExportResultCb = (result: { code: number; error?: Error }) => void;
 
 /** Wraps an SDK exporter, recording what it was asked to send. */
-function recording<T>(inner: { export(items: T, cb: ExportResultCb): void; shutdown(): Promise<void>; forceFlush?(): Promise<void> }) {
+function recording<T>(inner: {
+  export(items: T, cb: ExportResultCb): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+}) {
   const sent: T[] = [];
   return {
     sent,
@@ -78,9 +92,19 @@ async function sendTraces(enc: Enc, ports: Ports, gzip: boolean, tag: string) {
   const tracer = provider.getTracer('interop-tracer', '1.2.3');
   const parent = tracer.startSpan('GET /orders', {
     kind: 1,
-    attributes: { 'http.request.method': 'GET', 'http.response.status_code': 200, ratio: 0.25, ok: true, tags: ['a', 'b'] },
+    attributes: {
+      'http.request.method': 'GET',
+      'http.response.status_code': 200,
+      ratio: 0.25,
+      ok: true,
+      tags: ['a', 'b'],
+    },
   });
-  const child = tracer.startSpan('SELECT orders', { kind: 2, attributes: { 'db.system': 'postgresql' } }, trace.setSpan(context.active(), parent));
+  const child = tracer.startSpan(
+    'SELECT orders',
+    { kind: 2, attributes: { 'db.system': 'postgresql' } },
+    trace.setSpan(context.active(), parent),
+  );
   child.addEvent('rows', { count: 42 });
   child.setStatus({ code: 2, message: 'timeout' });
   child.end();
@@ -93,8 +117,12 @@ async function sendTraces(enc: Enc, ports: Ports, gzip: boolean, tag: string) {
 }
 
 async function sendMetrics(enc: Enc, ports: Ports, gzip: boolean, tag: string) {
-  const opts = { ...exporterOptions(enc, ports, '/v1/metrics', gzip), temporalityPreference: AggregationTemporality.CUMULATIVE };
-  const inner = enc === 'json' ? new MetricsJson(opts) : enc === 'proto' ? new MetricsProto(opts) : new MetricsGrpc(opts);
+  const opts = {
+    ...exporterOptions(enc, ports, '/v1/metrics', gzip),
+    temporalityPreference: AggregationTemporality.CUMULATIVE,
+  };
+  const inner =
+    enc === 'json' ? new MetricsJson(opts) : enc === 'proto' ? new MetricsProto(opts) : new MetricsGrpc(opts);
   const rec = recording<ResourceMetrics>(inner as unknown as PushMetricExporter);
   const exporter = Object.assign(rec.exporter, {
     selectAggregationTemporality: inner.selectAggregationTemporality?.bind(inner),
@@ -127,7 +155,12 @@ async function sendLogs(enc: Enc, ports: Ports, gzip: boolean, tag: string) {
     processors: [new SimpleLogRecordProcessor({ exporter: rec.exporter as unknown as LogRecordExporter })],
   });
   const logger = provider.getLogger('interop-logger', '3.0');
-  logger.emit({ severityNumber: SeverityNumber.WARN, severityText: 'WARN', body: 'disk almost full', attributes: { pct: 93.5 } });
+  logger.emit({
+    severityNumber: SeverityNumber.WARN,
+    severityText: 'WARN',
+    body: 'disk almost full',
+    attributes: { pct: 93.5 },
+  });
   logger.emit({ severityNumber: SeverityNumber.INFO, body: { structured: true, n: 3 }, attributes: { user: 'u1' } });
   await provider.forceFlush();
   await provider.shutdown();

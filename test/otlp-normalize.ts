@@ -44,7 +44,8 @@ export function canonical(v: Json, key = ''): Json {
     return out;
   }
   if (INT64_KEYS.has(key) && (typeof v === 'number' || typeof v === 'string')) return String(v);
-  if ((key === 'traceId' || key === 'spanId' || key === 'parentSpanId') && typeof v === 'string') return v.toLowerCase();
+  if ((key === 'traceId' || key === 'spanId' || key === 'parentSpanId') && typeof v === 'string')
+    return v.toLowerCase();
   return v;
 }
 
