@@ -1,0 +1,239 @@
+// OTLP/HTTP exporter: one POST per batch over keep-alive node:http / node:https agents, with
+// response handling per the OTLP/HTTP spec (partial success, retryable 429/502/503/504 with
+// Retry-After, everything else permanent with the server's google.rpc.Status message).
+import http from 'node:http';
+import https from 'node:https';
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import type { CreateSettings, Exporter } from '../../component/component.js';
+import { errorMessage, PipelineError, permanentError, retryableError } from '../../component/errors.js';
+import {
+  createExporter,
+  decodeRpcStatus,
+  KeyedRateLimitedLog,
+  MAX_RESPONSE_BYTES,
+  type PartialSendResult,
+  parseJsonStatus,
+  parseRetryAfter,
+  readBounded,
+  USER_AGENT,
+} from '../../helpers/exporterhelper/index.js';
+import { loadClientTls } from '../../helpers/exporterhelper/tls.js';
+import type { Batch } from '../../pdata/batch.js';
+import { DecodeError } from '../../pdata/errors.js';
+import { responseFromJson } from '../../pdata/json/index.js';
+import type { PartialSuccess, Signal } from '../../pdata/model.js';
+import { decodeResponse } from '../../pdata/proto/index.js';
+import { isRetryableHttpStatus } from '../../transport/grpc.js';
+import { type OtlpHttpExporterConfig, signalUrl } from './config.js';
+
+const gzip = promisify(gzipCb);
+
+const CONTENT_TYPE = { proto: 'application/x-protobuf', json: 'application/json' } as const;
+
+interface HttpResult {
+  readonly status: number;
+  readonly statusMessage: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly truncated: boolean;
+}
+
+export function createOtlpHttpExporter<S extends Signal>(
+  settings: CreateSettings,
+  cfg: OtlpHttpExporterConfig,
+  signal: S,
+): Exporter<S> {
+  const target = signalUrl(cfg, signal);
+  if (target === undefined) {
+    throw new Error(
+      `exporter ${settings.id.type}${settings.id.name === '' ? '' : `/${settings.id.name}`}: no URL for ${signal}: set endpoint or ${signal}_endpoint`,
+    );
+  }
+  const client = new OtlpHttpClient(settings, cfg, signal, new URL(target));
+  return createExporter(settings, signal, cfg, (batch, abort) => client.send(batch, abort), {
+    shutdown: async () => client.close(),
+  });
+}
+
+class OtlpHttpClient<S extends Signal> {
+  private readonly agent: http.Agent;
+  private readonly isHttps: boolean;
+  /** URL without query or credentials, for messages. */
+  private readonly where: string;
+  private readonly headers: Readonly<Record<string, string>>;
+  private readonly log: KeyedRateLimitedLog;
+  /** Encoded (and compressed) bodies, so retries do not encode again. */
+  private readonly bodies = new WeakMap<Batch<S>, Promise<Buffer>>();
+
+  constructor(
+    settings: CreateSettings,
+    private readonly cfg: OtlpHttpExporterConfig,
+    private readonly signal: S,
+    private readonly url: URL,
+  ) {
+    this.isHttps = url.protocol === 'https:';
+    this.where = `${url.origin}${url.pathname}`;
+    const maxSockets = cfg.sending_queue.enabled ? Math.max(1, cfg.sending_queue.num_consumers) : 64;
+    const agentOpts = {
+      keepAlive: true,
+      keepAliveMsecs: 1000,
+      maxSockets,
+      maxFreeSockets: maxSockets,
+      scheduling: 'lifo' as const,
+    };
+    this.agent = this.isHttps
+      ? new https.Agent({ ...agentOpts, ...loadClientTls(cfg.tls) })
+      : new http.Agent(agentOpts);
+    this.headers = {
+      'user-agent': USER_AGENT,
+      ...lowerKeys(cfg.headers),
+      'content-type': CONTENT_TYPE[cfg.encoding],
+      ...(cfg.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
+    };
+    this.log = new KeyedRateLimitedLog(settings.logger.child({ signal }));
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  async send(batch: Batch<S>, abort: AbortSignal): Promise<PartialSendResult | undefined> {
+    const body = await this.body(batch);
+    let res: HttpResult;
+    try {
+      res = await this.post(body, abort);
+    } catch (err) {
+      if (abort.aborted) throw abort.reason;
+      throw retryableError('SY_EXPORT_RETRYABLE', `POST ${this.where}: ${networkMessage(err)}`, undefined, err);
+    }
+    if (res.status >= 200 && res.status < 300) return this.partialSuccess(res);
+    const detail = statusDetail(res);
+    const message = `POST ${this.where}: HTTP ${res.status}${detail === '' ? '' : `: ${detail}`}`;
+    if (isRetryableHttpStatus(res.status)) {
+      const header = res.headers['retry-after'];
+      throw retryableError('SY_EXPORT_RETRYABLE', message, parseRetryAfter(header));
+    }
+    throw permanentError('SY_EXPORT_PERMANENT', message);
+  }
+
+  private body(batch: Batch<S>): Promise<Buffer> {
+    let p = this.bodies.get(batch);
+    if (p === undefined) {
+      p = this.encode(batch);
+      this.bodies.set(batch, p);
+      // A failed encoding is not cached (it is permanent anyway; keep the map small).
+      p.catch(() => this.bodies.delete(batch));
+    }
+    return p;
+  }
+
+  private async encode(batch: Batch<S>): Promise<Buffer> {
+    let raw: Buffer;
+    try {
+      if (this.cfg.encoding === 'json') {
+        raw = Buffer.from(batch.toJson(), 'utf8');
+      } else {
+        const bytes = batch.toProto();
+        raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      }
+    } catch (err) {
+      if (err instanceof PipelineError) throw err;
+      if (err instanceof DecodeError) throw permanentError('SY_DECODE', err.message, err);
+      throw permanentError('SY_INTERNAL', `encoding the ${this.signal} request failed: ${errorMessage(err)}`, err);
+    }
+    return this.cfg.compression === 'gzip' ? gzip(raw) : raw;
+  }
+
+  private post(body: Buffer, abort: AbortSignal): Promise<HttpResult> {
+    return new Promise<HttpResult>((resolve, reject) => {
+      const req = (this.isHttps ? https : http).request(this.url, {
+        method: 'POST',
+        agent: this.agent,
+        headers: { ...this.headers, 'content-length': String(body.length) },
+        signal: abort,
+      });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        readBounded(res, MAX_RESPONSE_BYTES).then(
+          ({ body: resBody, truncated }) =>
+            resolve({
+              status: res.statusCode ?? 0,
+              statusMessage: res.statusMessage ?? '',
+              headers: res.headers,
+              body: resBody,
+              truncated,
+            }),
+          reject,
+        );
+      });
+      req.end(body);
+    });
+  }
+
+  /** 2xx: decode Export*ServiceResponse.partial_success, if any. */
+  private partialSuccess(res: HttpResult): PartialSendResult | undefined {
+    if (res.body.length === 0) return undefined;
+    const ct = String(res.headers['content-type'] ?? '').toLowerCase();
+    const json = ct.includes('json') || (!ct.includes('protobuf') && this.cfg.encoding === 'json');
+    let partial: PartialSuccess | undefined;
+    try {
+      if (res.truncated) throw new Error(`response body over ${MAX_RESPONSE_BYTES} bytes`);
+      partial = json ? responseFromJson(this.signal, res.body) : decodeResponse(this.signal, res.body);
+    } catch (err) {
+      // The data was accepted (2xx); an unreadable response body is worth a warning, not a retry.
+      this.log.warn(
+        'bad_response',
+        { url: this.where, status: res.status, error: errorMessage(err) },
+        'could not decode the export response; treating it as full success',
+      );
+      return undefined;
+    }
+    if (partial === undefined) return undefined;
+    const rejected = Number(partial.rejected);
+    if (rejected > 0) return { rejectedItems: rejected, message: partial.errorMessage };
+    if (partial.errorMessage !== '') {
+      this.log.warn(
+        'partial_success_warning',
+        { url: this.where, message: partial.errorMessage },
+        'export succeeded with a warning from the destination',
+      );
+    }
+    return undefined;
+  }
+}
+
+function lowerKeys(h: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** The server's explanation of a failed request: google.rpc.Status message (protobuf or JSON),
+ * else the start of a text body, else the HTTP reason phrase. */
+function statusDetail(res: HttpResult): string {
+  const ct = String(res.headers['content-type'] ?? '').toLowerCase();
+  if (res.body.length > 0) {
+    if (ct.includes('protobuf')) {
+      const st = decodeRpcStatus(res.body);
+      if (st !== undefined && st.message !== '') return st.message;
+    } else if (ct.includes('json')) {
+      const st = parseJsonStatus(res.body.toString('utf8'));
+      if (st !== undefined && st.message !== '') return st.message;
+    }
+    if (ct.startsWith('text/') || ct.includes('json') || ct === '') {
+      return printable(res.body.subarray(0, 512).toString('utf8'));
+    }
+  }
+  return res.statusMessage;
+}
+
+function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e]+/g, ' ').trim();
+}
+
+function networkMessage(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const msg = errorMessage(err);
+  return typeof code === 'string' && !msg.includes(code) ? `${code}: ${msg}` : msg;
+}
