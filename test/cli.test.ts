@@ -70,7 +70,8 @@ service:
     protocols:
       http: { endpoint: "127.0.0.1:\${env:SY_PORT}" }
 exporters:
-  debug: { verbosity: \${env:SY_VERBOSITY:-basic} }
+  debug:
+    verbosity: \${env:SY_VERBOSITY:-basic}
 service:
   pipelines:
     logs: { receivers: [otlp], exporters: [debug] }
