@@ -5,7 +5,7 @@ import { type OtlpReceiverConfig, resolveOtlpConfig, validateOtlpConfig } from '
 import { otlpReceiverFactory } from './factory.js';
 
 // Validated as the config layer does: ajv filling schema defaults.
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, logger: false });
 const check = ajv.compile(otlpReceiverFactory.configSchema);
 
 function valid(config: unknown): boolean {

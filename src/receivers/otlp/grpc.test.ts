@@ -203,7 +203,24 @@ describe('otlp receiver: OTLP/gRPC bad input', () => {
     const res = await grpcCall(rx.grpcPort, TRACES, encodeFrame(big, false));
     assert.equal(res.status, GrpcStatus.RESOURCE_EXHAUSTED);
     assert.match(res.message, new RegExp(`gRPC message of ${MAX + 1} bytes exceeds the limit of ${MAX} bytes`));
-    assert.equal(bad('too_large') - before, 1);
+    // A @grpc/grpc-js client sending 16 MiB gets the same answer (the server stops reading).
+    const client = new Client(`127.0.0.1:${rx.grpcPort}`, credentials.createInsecure());
+    try {
+      const err = await new Promise<ServiceError | null>((resolve) => {
+        client.makeUnaryRequest(
+          TRACES,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.alloc(16 * MAX, 1),
+          new Metadata(),
+          (e) => resolve(e),
+        );
+      });
+      assert.equal(err?.code, GrpcStatus.RESOURCE_EXHAUSTED);
+    } finally {
+      client.close();
+    }
+    assert.equal(bad('too_large') - before, 2);
     await stillServes();
   });
 
