@@ -204,6 +204,8 @@ describe('OTLP/JSON codec: errors name the JSON path', () => {
   const cases: [Signal, string, RegExp][] = [
     ['traces', spanJson('"traceId":"xyz"'), /spans\[0\]\.traceId: expected a hex string, got "xyz"/],
     ['traces', spanJson('"traceId":"abc"'), /traceId: expected a hex string/],
+    ['traces', spanJson('"traceId":"\u0230\u0231"'), /traceId: expected a hex string/],
+    ['traces', spanJson('"spanId":"0g"'), /spanId: expected a hex string, got "0g"/],
     ['traces', spanJson('"kind":"SPAN_KIND_BOGUS"'), /kind: unknown enum value "SPAN_KIND_BOGUS"/],
     ['traces', spanJson('"flags":-1'), /flags: -1 is outside the uint32 range/],
     ['traces', spanJson('"flags":1.5'), /flags: expected an integer, got 1.5/],

@@ -59,6 +59,20 @@ describe('protobuf codec: round trips on generated requests', () => {
       assert.equal(countItems(signal, merged.request()), 2 * countItems(signal, a));
     });
 
+    it(`${signal}: decodes from a view at an offset into a larger buffer`, () => {
+      const req = realisticRequest(signal);
+      const bytes = encodeRequest(signal, req);
+      const big = Buffer.alloc(bytes.length + 21, 0xee);
+      big.set(bytes, 13);
+      const view = new Uint8Array(big.buffer, big.byteOffset + 13, bytes.length);
+      assert.deepStrictEqual(decodeRequest(signal, view), req);
+      assert.deepStrictEqual(decodeRequest(signal, big.subarray(13, 13 + bytes.length)), req);
+      assert.equal(scanRequest(signal, view), countItems(signal, req));
+      const decoded = decodeRequest(signal, view);
+      big.fill(0);
+      assert.deepStrictEqual(decoded, req, 'decoded values do not alias the input');
+    });
+
     it(`${signal}: an empty request is zero bytes and decodes back`, () => {
       const empty = decodeRequest(signal, new Uint8Array(0));
       assert.equal(encodeRequest(signal, empty).length, 0);
@@ -215,6 +229,13 @@ describe('protobuf codec: field numbers and wire details', () => {
     assert.equal(hexOf(encodeRequest('traces', decodeRequest('traces', bytes))), hexOf(bytes));
   });
 
+  it('accepts over-long (non-minimal) varints for tags and lengths', () => {
+    // name (field 5, length-delimited) with tag 0x2a spelled as 2a|80 00 and length 1 as 81 00.
+    const bytes = traceRequestWithSpans([0xaa, 0x00, 0x81, 0x00, 0x78]);
+    assert.equal(firstSpan(decodeRequest('traces', bytes)).name, 'x');
+    assert.equal(scanRequest('traces', bytes), 1);
+  });
+
   it('takes the low 32 bits of over-long uint32 varints, as protobuf does', () => {
     const s = firstSpan(decodeRequest('traces', traceRequestWithSpans(varintField(10, 2n ** 32n + 7n))));
     assert.equal(s.droppedAttributesCount, 7);
@@ -301,6 +322,8 @@ describe('protobuf codec: malformed input', () => {
       [[...key(1, 2), ...Array(10).fill(0xff), 0x01], /varint/],
       [[...key(9, 0), ...Array(9).fill(0xff), 0x02], /overflows 64 bits/],
       [[0x00], /invalid field number 0/],
+      [[0x80, 0x00, 0x01], /invalid field number 0/],
+      [[0x82, 0x80, 0x80, 0x80, 0x00, 0x00], /invalid field number 0/],
       [[...key(50, 4)], /end-group tag without a start-group/],
       [[...key(50, 3), ...key(51, 4)], /end-group tag for field 51 inside group 50/],
       [[...key(50, 3)], /unterminated group 50/],

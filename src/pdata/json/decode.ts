@@ -90,8 +90,10 @@ export function toDecodeError(e: unknown): unknown {
     const seg = e.segs[i]!;
     path += typeof seg === 'number' ? `[${seg}]` : path === '' ? seg : `.${seg}`;
   }
-  const err = new DecodeError(path === '' ? e.message : `${path}: ${e.message}`, path === '' ? '$' : path);
-  err.message = path === '' ? e.message : `${path}: ${e.message}`;
+  const message = path === '' ? e.message : `${path}: ${e.message}`;
+  const err = new DecodeError(message, path === '' ? '$' : path);
+  // The message already starts with the path; DecodeError's "(at ...)" suffix would repeat it.
+  err.message = message;
   return err;
 }
 
@@ -238,13 +240,27 @@ for (const [i, level] of ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].en
 }
 const severity = enumOf(severityNames);
 
-const HEX_ID = /^(?:[0-9a-fA-F]{2})*$/;
+/** Hex digit values; 255 marks a character that is not a hex digit. */
+const HEX_VALUE = new Uint8Array(256).fill(255);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
+function hexValue(c: number): number {
+  return c < 256 ? HEX_VALUE[c]! : 255;
+}
 
 function hexId(v: unknown): Uint8Array {
-  if (typeof v !== 'string' || !HEX_ID.test(v)) return bad('a hex string', v);
+  if (typeof v !== 'string' || (v.length & 1) !== 0) return bad('a hex string', v);
   if (v.length === 0) return EMPTY_BYTES;
   const out = new Uint8Array(v.length >>> 1);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(v.substr(i * 2, 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    const hi = hexValue(v.charCodeAt(2 * i));
+    const lo = hexValue(v.charCodeAt(2 * i + 1));
+    if ((hi | lo) > 15) return bad('a hex string', v);
+    out[i] = (hi << 4) | lo;
+  }
   return out;
 }
 

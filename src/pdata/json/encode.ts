@@ -106,7 +106,7 @@ export function anyValueJson(v: AnyValue, depth = 0): string {
     case 'number':
       return `{"doubleValue":${jsonDouble(v)}}`;
     default:
-      if (v === null) return '{}';
+      if (v === null || v === undefined) return '{}';
       if (depth > MAX_DEPTH) throw new RangeError(`AnyValue nested deeper than ${MAX_DEPTH}`);
       if (Array.isArray(v)) {
         if (v.length === 0) return '{"arrayValue":{}}';

@@ -592,7 +592,7 @@ function decodeMetricData(r: Reader, end: number, metricTag: number): MetricData
       } else if (tag === 0x18 && metricTag === 0x3a) {
         monotonic = readBool(r, end);
       } else {
-        skipField(r, tag, end, dataKnown(metricTag));
+        skipField(r, tag, end, F.metricDataKnown(metricTag));
       }
     }
   } catch (e) {
@@ -619,11 +619,6 @@ function decodeMetricData(r: Reader, end: number, metricTag: number): MetricData
     default:
       return { type: 'summary', dataPoints: dataPoints as SummaryDataPoint[] };
   }
-}
-
-function dataKnown(metricTag: number): number {
-  if (metricTag === 0x3a) return F.SUM_KNOWN;
-  return metricTag === 0x4a || metricTag === 0x52 ? F.HISTOGRAM_KNOWN : F.GAUGE_KNOWN;
 }
 
 function decodeNumberDataPoint(r: Reader, end: number): NumberDataPoint {

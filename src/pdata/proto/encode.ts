@@ -124,7 +124,8 @@ function anyValue(w: Writer, v: AnyValue, depth: number): void {
       tag1(w, 0x21);
       return;
     default:
-      if (v === null) return;
+      // undefined is not an AnyValue, but plain-JS callers produce it; it encodes like null.
+      if (v === null || v === undefined) return;
       if (depth > MAX_DEPTH) throw new RangeError(`AnyValue nested deeper than ${MAX_DEPTH}`);
       if (Array.isArray(v)) {
         const start = mark(w);

@@ -97,6 +97,13 @@ export const METRIC_DATA = names({ 1: 'data_points', 2: 'aggregation_temporality
 export const GAUGE_KNOWN = fieldSet(1);
 export const SUM_KNOWN = fieldSet(1, 2, 3);
 export const HISTOGRAM_KNOWN = fieldSet(1, 2);
+
+/** Known fields of the data message a Metric tag announces (gauge 0x2a, sum 0x3a, histogram
+ * 0x4a, exponential_histogram 0x52, summary 0x5a). */
+export function metricDataKnown(metricTag: number): number {
+  if (metricTag === 0x3a) return SUM_KNOWN;
+  return metricTag === 0x4a || metricTag === 0x52 ? HISTOGRAM_KNOWN : GAUGE_KNOWN;
+}
 export const NUMBER_POINT = names({
   2: 'start_time_unix_nano',
   3: 'time_unix_nano',

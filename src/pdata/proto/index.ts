@@ -56,7 +56,7 @@ export function encodeRequest<S extends Signal>(signal: S, req: RequestBySignal[
 /** Validate the wire structure of a request without building objects; return its item count
  * (spans, metric data points, log records). Throws DecodeError on malformed input. */
 export function scanRequest(signal: Signal, bytes: Uint8Array): number {
-  const r = new Reader(bytes);
+  const r = new Reader(bytes, false);
   try {
     switch (signal) {
       case 'traces':

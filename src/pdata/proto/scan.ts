@@ -310,7 +310,7 @@ export function scanMetric(r: Reader, end: number): number {
 
 function scanMetricData(r: Reader, end: number, metricTag: number): number {
   let n = 0;
-  const known = metricTag === 0x3a ? F.SUM_KNOWN : metricTag === 0x4a || metricTag === 0x52 ? F.HISTOGRAM_KNOWN : 2;
+  const known = F.metricDataKnown(metricTag);
   while (r.pos < end) {
     const tag = readTag(r, end);
     if (tag === 0x0a) {
@@ -320,7 +320,7 @@ function scanMetricData(r: Reader, end: number, metricTag: number): number {
       else if (metricTag === 0x52) scanExponentialPoint(r, sub);
       else scanSummaryPoint(r, sub);
       n++;
-    } else if ((tag === 0x10 && known !== 2) || (tag === 0x18 && known === F.SUM_KNOWN)) {
+    } else if ((tag === 0x10 && known !== F.GAUGE_KNOWN) || (tag === 0x18 && known === F.SUM_KNOWN)) {
       skipVarint(r, end);
     } else {
       skipField(r, tag, end, known);

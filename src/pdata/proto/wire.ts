@@ -24,6 +24,7 @@ interface NativeText {
 }
 
 export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
+const NO_TEXT = Buffer.alloc(0) as unknown as NativeText;
 
 /** A decode failure at a byte offset; `segs` collects the field path innermost first. */
 export class WireError extends Error {
@@ -38,15 +39,17 @@ export class WireError extends Error {
   }
 }
 
-/** The public form of a protobuf decode failure. */
+/** The public form of a protobuf decode failure: "<field path>: <what> at byte <offset>". */
 export class ProtoDecodeError extends DecodeError {
   constructor(
     readonly path: string,
     readonly what: string,
     readonly offset: number,
   ) {
-    super(`${path === '' ? '' : `${path}: `}${what}`, `${path === '' ? '' : `${path}, `}byte ${offset}`);
-    this.message = `${path === '' ? '' : `${path}: `}${what} at byte ${offset}`;
+    const prefix = path === '' ? '' : `${path}: `;
+    super(`${prefix}${what}`, `${path === '' ? '' : `${path}, `}byte ${offset}`);
+    // The offset already ends the sentence; DecodeError's "(at ...)" suffix would repeat it.
+    this.message = `${prefix}${what} at byte ${offset}`;
   }
 }
 
@@ -80,9 +83,12 @@ export class Reader {
   /** High 32 bits of the last 64-bit varint read by `varint64`. */
   hi = 0;
 
-  constructor(bytes: Uint8Array) {
+  /** `withText` false: for the scan, which validates strings but never builds them. */
+  constructor(bytes: Uint8Array, withText = true) {
     this.buf = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as NativeText;
+    this.text = withText
+      ? (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as NativeText)
+      : NO_TEXT;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 }
@@ -104,8 +110,11 @@ export function readTag(r: Reader, end: number): number {
     }
     const b1 = buf[pos + 1]!;
     if (b1 < 0x80) {
+      const tag = (b0 & 0x7f) | (b1 << 7);
+      // An over-long encoding (80 00) can still spell field number 0.
+      if (tag < 8) fail('invalid field number 0', pos);
       r.pos = pos + 2;
-      return (b0 & 0x7f) | (b1 << 7);
+      return tag;
     }
   }
   return readTagSlow(r, end);
@@ -203,27 +212,11 @@ export function readFixed32(r: Reader, end: number): number {
   return r.view.getUint32(pos, true);
 }
 
-// Recently read fixed64 values: timestamps and bucket counts repeat within a request (every point
-// of a metric shares its start time), and a hit avoids allocating a BigInt.
-const FIXED64_SLOTS = 64;
-const fixed64Lo = new Uint32Array(FIXED64_SLOTS);
-const fixed64Hi = new Uint32Array(FIXED64_SLOTS);
-const fixed64Big: bigint[] = new Array<bigint>(FIXED64_SLOTS).fill(0n);
-
 export function readFixed64(r: Reader, end: number): bigint {
   const pos = r.pos;
   if (pos + 8 > end) fail('truncated fixed64', pos);
   r.pos = pos + 8;
-  const view = r.view;
-  const lo = view.getUint32(pos, true);
-  const hi = view.getUint32(pos + 4, true);
-  const slot = (lo ^ (lo >>> 12) ^ hi) & (FIXED64_SLOTS - 1);
-  if (fixed64Lo[slot] === lo && fixed64Hi[slot] === hi) return fixed64Big[slot]!;
-  const v = hi < 0x200000 ? BigInt(hi * 4294967296 + lo) : view.getBigUint64(pos, true);
-  fixed64Lo[slot] = lo;
-  fixed64Hi[slot] = hi;
-  fixed64Big[slot] = v;
-  return v;
+  return r.view.getBigUint64(pos, true);
 }
 
 export function readSfixed64(r: Reader, end: number): bigint {
@@ -306,7 +299,11 @@ function shortString(r: Reader, start: number, stop: number): string {
   const buf = r.buf;
   const len = stop - start;
   const h = Math.imul(
-    len ^ (buf[start]! << 8) ^ (buf[stop - 1]! << 16) ^ (buf[start + (len >> 1)]! << 24) ^ (buf[start + (len >> 2)]! << 4),
+    len ^
+      (buf[start]! << 8) ^
+      (buf[stop - 1]! << 16) ^
+      (buf[start + (len >> 1)]! << 24) ^
+      (buf[start + (len >> 2)]! << 4),
     0x9e3779b1,
   );
   const slot = h >>> (32 - INTERN_BITS);

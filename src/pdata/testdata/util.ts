@@ -11,10 +11,6 @@ export function hexOf(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-export function fromHex(hex: string): Uint8Array {
-  return new Uint8Array(Buffer.from(hex.replace(/\s+/g, ''), 'hex'));
-}
-
 /** Runs fn and returns the DecodeError it throws (anything else fails the test). */
 export function decodeErrorOf(fn: () => unknown): DecodeError {
   try {
