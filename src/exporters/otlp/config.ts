@@ -8,6 +8,7 @@ import {
   validateHelperConfig,
 } from '../../helpers/exporterhelper/index.js';
 import { ClientTlsSettings, defaultClientTls, validateClientTls } from '../../helpers/exporterhelper/tls.js';
+import { CompressionParams, CompressionSetting, defaultCompressionParams } from '../compression.js';
 
 export const OtlpGrpcConfigSchema = Type.Object(
   {
@@ -16,10 +17,8 @@ export const OtlpGrpcConfigSchema = Type.Object(
       description:
         'host:port of the OTLP/gRPC server. An http:// prefix means plaintext (h2c), https:// means TLS; without a scheme, tls.insecure decides.',
     }),
-    compression: Type.Union([Type.Literal('gzip'), Type.Literal('none')], {
-      default: 'gzip',
-      description: 'grpc-encoding of request messages.',
-    }),
+    compression: CompressionSetting,
+    compression_params: CompressionParams,
     headers: Type.Record(Type.String(), Type.String(), {
       default: {},
       'x-sensitive': true,
@@ -34,7 +33,14 @@ export const OtlpGrpcConfigSchema = Type.Object(
 export type OtlpGrpcExporterConfig = Static<typeof OtlpGrpcConfigSchema>;
 
 export function createDefaultConfig(): OtlpGrpcExporterConfig {
-  return { endpoint: '', compression: 'gzip', headers: {}, tls: defaultClientTls(), ...defaultHelperConfig() };
+  return {
+    endpoint: '',
+    compression: 'gzip',
+    compression_params: defaultCompressionParams(),
+    headers: {},
+    tls: defaultClientTls(),
+    ...defaultHelperConfig(),
+  };
 }
 
 /** Metadata the exporter sets itself. */

@@ -1,8 +1,6 @@
 // OTLP/gRPC exporter: the Export RPC of each signal over a raw node:http2 client (./client.ts),
 // with the exporter helper's queue, retries and timeout. Retryability follows the OTLP spec
 // (isRetryableGrpcStatus); RetryInfo in grpc-status-details-bin sets the retry delay.
-import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
 import type { CreateSettings, Exporter } from '../../component/component.js';
 import { errorMessage, PipelineError, permanentError, retryableError } from '../../component/errors.js';
 import { formatComponentId } from '../../component/id.js';
@@ -25,10 +23,9 @@ import {
   isRetryableGrpcStatus,
   OTLP_GRPC_PATHS,
 } from '../../transport/grpc.js';
+import { gzipBody } from '../compression.js';
 import { GrpcClient, GrpcTransportError, grpcStatusName } from './client.js';
 import { type OtlpGrpcExporterConfig, type ParsedEndpoint, parseEndpoint } from './config.js';
-
-const gzip = promisify(gzipCb);
 
 export interface OtlpGrpcExporterHandle<S extends Signal> extends Exporter<S> {
   /** The underlying client (tests look at reconnects). */
@@ -118,7 +115,7 @@ class OtlpGrpcSender<S extends Signal> {
       if (err instanceof DecodeError) throw permanentError('SY_DECODE', err.message, err);
       throw permanentError('SY_INTERNAL', `encoding the ${this.signal} request failed: ${errorMessage(err)}`, err);
     }
-    if (this.cfg.compression === 'gzip') return encodeFrame(await gzip(bytes), true);
+    if (this.cfg.compression === 'gzip') return encodeFrame(await gzipBody(bytes, this.cfg.compression_params), true);
     return encodeFrame(bytes, false);
   }
 

@@ -9,6 +9,7 @@ import {
 } from '../../helpers/exporterhelper/index.js';
 import { ClientTlsSettings, defaultClientTls, validateClientTls } from '../../helpers/exporterhelper/tls.js';
 import { SIGNALS, type Signal } from '../../pdata/model.js';
+import { CompressionParams, CompressionSetting, defaultCompressionParams } from '../compression.js';
 
 const url = (description: string) => Type.Optional(Type.String({ minLength: 1, description }));
 
@@ -25,10 +26,8 @@ export const OtlpHttpConfigSchema = Type.Object(
       default: 'proto',
       description: 'Body encoding: proto (application/x-protobuf) or json (application/json).',
     }),
-    compression: Type.Union([Type.Literal('gzip'), Type.Literal('none')], {
-      default: 'gzip',
-      description: 'Content-Encoding of request bodies.',
-    }),
+    compression: CompressionSetting,
+    compression_params: CompressionParams,
     headers: Type.Record(Type.String(), Type.String(), {
       default: {},
       'x-sensitive': true,
@@ -47,6 +46,7 @@ export function createDefaultConfig(): OtlpHttpExporterConfig {
     endpoint: '',
     encoding: 'proto',
     compression: 'gzip',
+    compression_params: defaultCompressionParams(),
     headers: {},
     tls: defaultClientTls(),
     ...defaultHelperConfig(),

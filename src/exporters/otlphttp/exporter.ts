@@ -3,8 +3,6 @@
 // Retry-After, everything else permanent with the server's google.rpc.Status message).
 import http from 'node:http';
 import https from 'node:https';
-import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
 import type { CreateSettings, Exporter } from '../../component/component.js';
 import { errorMessage, PipelineError, permanentError, retryableError } from '../../component/errors.js';
 import {
@@ -25,9 +23,8 @@ import { responseFromJson } from '../../pdata/json/index.js';
 import type { PartialSuccess, Signal } from '../../pdata/model.js';
 import { decodeResponse } from '../../pdata/proto/index.js';
 import { isRetryableHttpStatus } from '../../transport/grpc.js';
+import { gzipBody } from '../compression.js';
 import { type OtlpHttpExporterConfig, signalUrl } from './config.js';
-
-const gzip = promisify(gzipCb);
 
 const CONTENT_TYPE = { proto: 'application/x-protobuf', json: 'application/json' } as const;
 
@@ -142,7 +139,7 @@ class OtlpHttpClient<S extends Signal> {
       if (err instanceof DecodeError) throw permanentError('SY_DECODE', err.message, err);
       throw permanentError('SY_INTERNAL', `encoding the ${this.signal} request failed: ${errorMessage(err)}`, err);
     }
-    return this.cfg.compression === 'gzip' ? gzip(raw) : raw;
+    return this.cfg.compression === 'gzip' ? gzipBody(raw, this.cfg.compression_params) : raw;
   }
 
   private post(body: Buffer, abort: AbortSignal): Promise<HttpResult> {
