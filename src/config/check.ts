@@ -39,8 +39,8 @@ function validator(schema: object): ValidateFunction {
 export function checkValue(schema: object, value: unknown, textAt: TextAt = () => undefined): CheckResult {
   const data = { root: structuredClone(value) };
   const validate = validator(schema);
-  // An env value typed as a number where the schema wants a string is used as written, then the
-  // value is validated again. Each round only turns non-strings into strings, so it ends; the
+  // An env value typed as a number where the schema wants a string is used as written (and a bare
+  // `0` duration becomes "0"), then the value is validated again. Each round only turns non-strings into strings, so it ends; the
   // bound is a safety net.
   for (let round = 1; ; round++) {
     if (validate(data.root)) return { value: data.root, problems: [] };
@@ -56,7 +56,9 @@ function useEnvText(data: { root: unknown }, errors: readonly ErrorObject[], tex
   for (const e of errors) {
     if (e.keyword !== 'type' || !typeList(e.params['type']).includes('string')) continue;
     const path = toPath(data.root, e.instancePath);
-    const text = textAt(path);
+    // A bare YAML `0` where a duration is expected means "0" (the Collector accepts it).
+    const zeroDuration = e.data === 0 && (e.parentSchema as SchemaObject | undefined)?.['format'] === 'duration';
+    const text = zeroDuration ? '0' : textAt(path);
     if (text !== undefined && typeof e.data !== 'string') changed = setAt(data, path, text) || changed;
   }
   return changed;
