@@ -214,7 +214,7 @@ function config(pipelines: ResolvedPipeline[]): ResolvedConfig {
 }
 
 describe('Service', () => {
-  it('starts exporters before processors before receivers and stops the other way round', async () => {
+  it('starts back to front (exporters, processors last to first, receivers) and stops front to back', async () => {
     events.length = 0;
     const svc = new Service(
       config([
@@ -233,12 +233,12 @@ describe('Service', () => {
     await svc.shutdown();
     assert.deepEqual(events, [
       'start exporter x:traces',
-      'start processor a traces',
       'start processor b traces',
+      'start processor a traces',
       'start receiver in',
       'stop receiver in',
-      'stop processor b traces',
       'stop processor a traces',
+      'stop processor b traces',
       'stop exporter x:traces',
     ]);
     assert.equal(svc.healthy(), false);
@@ -279,6 +279,66 @@ describe('Service', () => {
     assert.deepEqual(names, ['s0+a', 's0+b'], 'each pipeline mutated its own copy');
     assert.equal(y.length, 1);
     await svc.shutdown();
+  });
+
+  it('lets a processor flush on shutdown into the next processor while it is still running', async () => {
+    sink.clear();
+    // holder keeps batches until shutdown; gate refuses once it has been shut down.
+    const holder: ProcessorFactory<{ tag: string }> = {
+      ...fakeProcessor,
+      type: 'holder',
+      create<S extends Signal>(_settings: unknown, _config: unknown, _signal: S, next: Consumer<S>) {
+        const held: Batch<S>[] = [];
+        return {
+          mutatesData: false,
+          start: async () => {},
+          shutdown: async () => {
+            for (const b of held.splice(0)) await next.consume(b);
+          },
+          consume: async (b: Batch<S>) => {
+            held.push(b);
+          },
+        };
+      },
+    };
+    const gate: ProcessorFactory<{ tag: string }> = {
+      ...fakeProcessor,
+      type: 'gate',
+      create(_settings, _config, _signal, next) {
+        let stopped = false;
+        return {
+          mutatesData: false,
+          start: async () => {},
+          shutdown: async () => {
+            stopped = true;
+          },
+          consume: async (b) => {
+            if (stopped) throw new Error('gate is shut down');
+            await next.consume(b);
+          },
+        };
+      },
+    };
+    const cfg = config([
+      {
+        key: 'traces',
+        signal: 'traces',
+        receivers: ['fakerecv/in'],
+        processors: ['holder/h', 'gate/g'],
+        exporters: ['fakeexp/x'],
+      },
+    ]);
+    const withBoth: ResolvedConfig = {
+      ...cfg,
+      processors: new Map([rc(holder, 'holder', 'h', {}), rc(gate, 'gate', 'g', {})]),
+    };
+    const svc = new Service(withBoth, { logger: silentLogger(), metrics: new MetricsRegistry() });
+    await svc.start();
+    await receivers.get('in')?.traces?.consume(traces(3));
+    assert.equal(sink.get('x:traces'), undefined, 'held until shutdown');
+    await svc.shutdown();
+    assert.equal(sink.get('x:traces')?.[0]?.itemCount, 3, 'flushed through the gate into the exporter');
+    assert.equal(svc.statuses().filter((st) => st.status === 'permanent_error').length, 0);
   });
 
   it('stops what it started when a component fails to start', async () => {

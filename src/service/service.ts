@@ -149,6 +149,8 @@ export class Service implements Host {
     const exps = p.exporters.map((k) => exporterFor(k, p.signal));
     let next: Consumer = exps.length === 1 ? (exps[0] as Exporter) : new Fanout(exps);
     let mutates = next.mutatesData;
+    // Built back to front; kept front to back (the order data flows) in this.processors.
+    const built: Node[] = [];
     for (let i = p.processors.length - 1; i >= 0; i--) {
       const key = p.processors[i] as string;
       const rc = this.config.processors.get(key);
@@ -159,10 +161,11 @@ export class Service implements Host {
         p.signal,
         next,
       ) as Processor;
-      this.processors.push({ kind: 'processor', key, id: rc.id, component: proc, label: `${key} (${p.key})` });
+      built.unshift({ kind: 'processor', key, id: rc.id, component: proc, label: `${key} (${p.key})` });
       mutates = mutates || proc.mutatesData;
       next = proc;
     }
+    this.processors.push(...built);
     // The pipeline's capability: a receiver fanning out to several pipelines must give this one
     // its own copy when anything in it mutates.
     if (mutates && !next.mutatesData) {
@@ -204,12 +207,16 @@ export class Service implements Host {
     );
   }
 
-  /** Stop receivers first, then processors front to back (so they flush into live exporters),
-   * then exporters (which drain their queues), then extensions. */
+  /** Stop receivers first, then each pipeline's processors front to back (so each flushes into
+   * a live next one), then the exporters together (each drains its queue within its own
+   * deadline, in parallel so one slow destination does not eat the others' time), then
+   * extensions. */
   async shutdown(): Promise<void> {
     this.running = false;
-    const order = [...this.receivers, ...this.processors, ...this.exporters, ...this.extensions];
-    await this.stopNodes(order);
+    await this.stopNodes(this.receivers);
+    await this.stopNodes(this.processors);
+    await Promise.all(this.exporters.map((n) => this.stopNodes([n])));
+    await this.stopNodes(this.extensions);
   }
 
   private async stopNodes(nodes: readonly Node[]): Promise<void> {
