@@ -2,7 +2,7 @@
 // that serves, reloads on SIGHUP (keeping its graph on a bad config) and stops on SIGTERM.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -228,5 +228,41 @@ service:
     assert.match(stderr, /shutdown complete/);
     const lines = stderr.split('\n').filter((l) => l.startsWith('{'));
     assert.ok(lines.length > 0 && lines.every((l) => JSON.parse(l).level !== undefined), 'logs are JSON lines');
+  });
+  it('exits non-zero when a reload fails and the previous config cannot start again', async () => {
+    const sub = join(dir.path, 'vanishing');
+    mkdirSync(sub);
+    const cfgPath = join(dir.path, 'vanishing.yaml');
+    const http = await freePort();
+    writeFileSync(
+      cfgPath,
+      `receivers:
+  otlp: { protocols: { http: { endpoint: 127.0.0.1:${http} } } }
+exporters:
+  file: { path: ${join(sub, 'out.jsonl')} }
+service:
+  pipelines:
+    logs: { receivers: [otlp], exporters: [file] }
+  telemetry:
+    metrics: { level: none }
+`,
+    );
+    const proc = spawn(process.execPath, [BIN, 'collector', '--config', cfgPath], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor('collector ready', () => (/everything is ready/.test(stderr) ? true : undefined), 15_000);
+      rmSync(sub, { recursive: true, force: true });
+      proc.kill('SIGHUP');
+      assert.equal(await exited, 1, stderr);
+      assert.match(stderr, /failed to start again; exiting/);
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
   });
 });

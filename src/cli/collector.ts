@@ -54,9 +54,10 @@ export async function runCollector(args: ConfigArgs): Promise<number> {
   const logger = createLogger({ level: first.config.service.telemetry.logs.level });
   for (const w of first.warnings) logger.warn(w);
 
+  // One registry for the life of the process: counters (drops included) survive reloads.
+  const metrics = new MetricsRegistry();
+  registerProcessMetrics(metrics);
   const start = async (config: ResolvedConfig): Promise<Running> => {
-    const metrics = new MetricsRegistry();
-    registerProcessMetrics(metrics);
     const service = buildService(config, logger, metrics);
     const t = config.service.telemetry.metrics;
     let telemetry: TelemetryServer | undefined;
@@ -135,10 +136,22 @@ export async function runCollector(args: ConfigArgs): Promise<number> {
         try {
           running = await start(next.config);
           logger.info('configuration reloaded');
+          return;
         } catch (err) {
           logger.error({ err: errorMessage(err) }, 'new configuration failed to start; restarting the previous one');
-          running = await start(previous);
         }
+        try {
+          running = await start(previous);
+        } catch (err) {
+          // Nothing is running any more: exit non-zero so a supervisor restarts us.
+          logger.fatal({ err: errorMessage(err) }, 'the previous configuration failed to start again; exiting');
+          stopping = true;
+          resolve(1);
+        }
+      });
+      // Keep the chain usable for the next SIGHUP or stop, whatever happened.
+      reloading = reloading.catch((err: unknown) => {
+        logger.error({ err: errorMessage(err) }, 'reload failed');
       });
     };
     process.on('SIGTERM', onStop);
