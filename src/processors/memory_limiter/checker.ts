@@ -9,6 +9,7 @@
 // measured value (as the Collector's Go heap figure sits below its RSS).
 import os from 'node:os';
 import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { Logger } from 'pino';
 import { durationMs } from '../../config/types.js';
 import type { Gauge } from '../../telemetry/metrics.js';
@@ -27,7 +28,7 @@ export interface MemoryLimiterDeps {
   /** Bytes available to the process, for the *_percentage settings. Default: the container
    * limit (process.constrainedMemory()) when it is a real limit, else os.totalmem(). */
   readonly totalMemory?: () => number;
-  /** Forces a full GC. Default: globalThis.gc when node runs with --expose-gc, else none. */
+  /** Forces a full GC. Default: the runtime's gc (exposed at start-up, see runtimeGc). */
   readonly gc?: () => void;
   /** Milliseconds clock. Default: Date.now. */
   readonly now?: () => number;
@@ -120,7 +121,7 @@ export class MemoryChecker {
   constructor(opts: MemoryCheckerOptions) {
     const deps = opts.deps ?? {};
     this.readUsage = deps.readUsage ?? defaultReadUsage;
-    this.gc = deps.gc ?? globalThis.gc;
+    this.gc = deps.gc ?? runtimeGc();
     this.now = deps.now ?? Date.now;
     this.every = deps.every ?? defaultEvery;
     this.logger = opts.logger;
@@ -233,7 +234,9 @@ export class MemoryChecker {
 
     const was = this.mustRefuse;
     let refuse = usage >= softBytes;
-    if (refuse && !was && this.gc !== undefined && now - this.lastGc >= this.minGcSoftMs) {
+    // While refusing, nothing allocates and V8 may never collect on its own: keep forcing a GC
+    // (at most every min_gc_interval_when_soft_limited) or the refusal could last forever.
+    if (refuse && this.gc !== undefined && now - this.lastGc >= this.minGcSoftMs) {
       this.logger.info(
         { usage_mib: mib(usage), soft_limit_mib: mib(softBytes) },
         'memory above the soft limit; forcing a GC',
@@ -298,4 +301,18 @@ export class MemoryChecker {
 
 function mib(bytes: number): number {
   return Math.round((bytes / MIB) * 10) / 10;
+}
+
+/** V8's full GC: `globalThis.gc` when node runs with --expose-gc, else exposed at run time
+ * through the V8 flag (the function is taken from a fresh context, where the flag applies).
+ * Undefined where neither works. */
+export function runtimeGc(): (() => void) | undefined {
+  if (typeof globalThis.gc === 'function') return globalThis.gc as () => void;
+  try {
+    v8.setFlagsFromString('--expose_gc');
+    const gc: unknown = vm.runInNewContext('gc');
+    return typeof gc === 'function' ? (gc as () => void) : undefined;
+  } catch {
+    return undefined;
+  }
 }

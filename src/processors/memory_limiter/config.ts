@@ -34,7 +34,7 @@ export const MemoryLimiterConfigSchema = Type.Object(
       description: 'Spike allowance as a percentage of the memory available. 0 = 20% of the limit.',
     }),
     min_gc_interval_when_soft_limited: Duration(
-      'Minimum time between forced GCs when crossing the soft limit (needs node --expose-gc).',
+      'Minimum time between forced GCs while memory is above the soft limit.',
       DEFAULT_MIN_GC_INTERVAL_WHEN_SOFT_LIMITED,
     ),
     min_gc_interval_when_hard_limited: Duration(

@@ -238,6 +238,25 @@ describe('memory_limiter processor', () => {
     await p.shutdown();
   });
 
+  it('keeps forcing a GC while refusing, so refusal ends once the garbage is collected', async () => {
+    const r = rig({});
+    const { p } = r.make('traces');
+    await p.start(new FakeHost());
+    r.state.now = 60_000;
+    r.measure(85); // above the soft limit (80 MiB); this GC does not help
+    assert.equal(r.state.gcs, 1);
+    await assert.rejects(p.consume(traces(1)), PipelineError);
+    r.state.now += 5_000;
+    r.measure(85);
+    assert.equal(r.state.gcs, 1, 'no GC within min_gc_interval_when_soft_limited');
+    r.state.now += 6_000;
+    r.state.afterGc = 10 * MiB; // now the heap is garbage that a full GC frees
+    r.measure(85);
+    assert.equal(r.state.gcs, 2, 'GC again while still refusing');
+    await p.consume(traces(1));
+    await p.shutdown();
+  });
+
   it('shuts down safely without start, and refuses after shutdown', async () => {
     const { p } = rig({}).make('traces');
     await p.shutdown();
