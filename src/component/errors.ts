@@ -26,8 +26,18 @@ export class PipelineError extends Error {
     this.name = 'PipelineError';
     this.code = code;
     this.permanent = opts.permanent;
-    this.retryAfterMs = opts.retryAfterMs;
+    this.retryAfterMs = clampRetryDelay(opts.retryAfterMs);
   }
+}
+
+/** The longest server-advised retry delay honoured: one hour. */
+export const MAX_RETRY_DELAY_MS = 3_600_000;
+
+/** A usable retry delay: NaN -> undefined, negative -> 0, anything over an hour (Infinity
+ * included, e.g. a 400-digit Retry-After) -> one hour. */
+export function clampRetryDelay(ms: number | undefined): number | undefined {
+  if (ms === undefined || Number.isNaN(ms)) return undefined;
+  return Math.min(MAX_RETRY_DELAY_MS, Math.max(0, ms));
 }
 
 export function permanentError(code: ErrorCode, message: string, cause?: unknown): PipelineError {

@@ -5,7 +5,7 @@
 // reason per interval, never one per request.
 import type { Logger } from 'pino';
 import type { Consumer, CreateSettings, Host } from '../component/component.js';
-import { errorCode, errorMessage, isPermanent, PipelineError } from '../component/errors.js';
+import { clampRetryDelay, errorCode, errorMessage, isPermanent, PipelineError } from '../component/errors.js';
 import { formatComponentId } from '../component/id.js';
 import { type Batch, itemNoun } from '../pdata/batch.js';
 import type { Signal } from '../pdata/model.js';
@@ -239,5 +239,5 @@ export function memoryRefusal(host: Host | undefined): number | undefined {
 
 /** Retry-After header value: whole seconds, rounded up, at least 1. */
 export function retryAfterSeconds(ms: number): string {
-  return String(Math.max(1, Math.ceil(ms / 1000)));
+  return String(Math.max(1, Math.ceil((clampRetryDelay(ms) ?? 0) / 1000)));
 }

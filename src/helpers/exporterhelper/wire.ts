@@ -7,6 +7,7 @@
 // google.protobuf.Duration { int64 seconds = 1; int32 nanos = 2; }
 import type { Readable } from 'node:stream';
 import type { ConfigProblem } from '../../component/component.js';
+import { clampRetryDelay } from '../../component/errors.js';
 
 /** User-Agent / user-agent metadata of our exporters. */
 export const USER_AGENT = `switchyard/0.1.0 (node ${process.version})`;
@@ -22,13 +23,13 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   if (value === undefined) return undefined;
   const v = value.trim();
   if (v === '') return undefined;
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (/^\d+$/.test(v)) return clampRetryDelay(Number(v) * 1000);
   // An HTTP date names its day or month ("Wed, 21 Oct 2015 07:28:00 GMT"); bare numbers that
   // are not delay-seconds ("-5", "1.5") are malformed.
   if (!/[A-Za-z]/.test(v)) return undefined;
   const t = Date.parse(v);
   if (Number.isNaN(t)) return undefined;
-  return Math.max(0, t - now);
+  return clampRetryDelay(t - now);
 }
 
 export interface RpcStatus {
@@ -89,7 +90,7 @@ export function decodeRetryInfo(bytes: Uint8Array): number | undefined {
     }
     return true;
   });
-  return ok ? ms : undefined;
+  return ok ? clampRetryDelay(ms) : undefined;
 }
 
 /** Encode a google.rpc.Status, optionally with a RetryInfo detail (tests and fakes use this). */

@@ -7,6 +7,7 @@
 //   Any       { string type_url = 1; bytes value = 2; }
 //   RetryInfo { google.protobuf.Duration retry_delay = 1; }
 //   Duration  { int64 seconds = 1; int32 nanos = 2; }
+import { clampRetryDelay } from '../../component/errors.js';
 import type { FailedConsume } from '../../helpers/receiverhelper.js';
 import { GrpcStatus, type GrpcStatusCode } from '../../transport/grpc.js';
 
@@ -48,7 +49,8 @@ class Writer {
 }
 
 /** google.protobuf.Duration bytes for a delay in milliseconds. */
-function encodeDuration(ms: number): Uint8Array {
+function encodeDuration(delayMs: number): Uint8Array {
+  const ms = clampRetryDelay(delayMs) ?? 0;
   const whole = Math.max(0, Math.floor(ms / 1000));
   const nanos = Math.max(0, Math.round((ms - whole * 1000) * 1e6));
   const size = (whole > 0 ? 1 + varintSize(whole) : 0) + (nanos > 0 ? 1 + varintSize(nanos) : 0);
@@ -109,8 +111,8 @@ export function encodeRpcStatus(status: RpcStatus): Buffer {
 }
 
 /** Protobuf JSON form of a Duration: seconds with 0, 3, 6 or 9 fractional digits, then `s`. */
-export function durationJson(ms: number): string {
-  const micros = Math.round(ms * 1000);
+export function durationJson(delayMs: number): string {
+  const micros = Math.round((clampRetryDelay(delayMs) ?? 0) * 1000);
   if (micros % 1_000_000 === 0) return `${micros / 1_000_000}s`;
   if (micros % 1000 === 0) return `${(micros / 1_000_000).toFixed(3)}s`;
   return `${(micros / 1_000_000).toFixed(6)}s`;
