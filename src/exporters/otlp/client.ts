@@ -11,6 +11,8 @@ import type { ParsedEndpoint } from './config.js';
 
 const gunzip = promisify(gunzipCb);
 const inflate = promisify(inflateCb);
+/** How long a PING may take before a silent connection is replaced. */
+const PING_TIMEOUT_MS = 2000;
 
 export interface GrpcCallResult {
   /** grpc-status (mapped from the HTTP status when the server sent none). */
@@ -66,6 +68,7 @@ type ResponseHeaders = http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeade
 export class GrpcClient {
   private current: http2.ClientHttp2Session | undefined;
   private closed = false;
+  private readonly probing = new Set<http2.ClientHttp2Session>();
   /** Sessions opened so far (tests check reconnects). */
   sessionsOpened = 0;
 
@@ -116,8 +119,11 @@ export class GrpcClient {
         if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
         // Still connecting (e.g. a black-holed address): start over with a fresh connection.
         if (session.connecting) {
-          if (this.current === session) this.current = undefined;
-          session.destroy();
+          this.discard(session);
+        } else if (headers === undefined) {
+          // Not a byte of answer: the connection may be half-open (peer gone, a middlebox
+          // dropped it). Check it, or every later call would time out on it too.
+          this.probe(session);
         }
       };
       signal.addEventListener('abort', onAbort, { once: true });
@@ -207,8 +213,9 @@ export class GrpcClient {
         msg = frame.data;
         if (frame.compressed) {
           const enc = header(headers, 'grpc-encoding') ?? 'identity';
-          if (enc === 'gzip') msg = await gunzip(msg);
-          else if (enc === 'deflate') msg = await inflate(msg);
+          const limit = { maxOutputLength: MAX_RESPONSE_BYTES };
+          if (enc === 'gzip') msg = await gunzip(msg, limit);
+          else if (enc === 'deflate') msg = await inflate(msg, limit);
           else msg = Buffer.alloc(0);
         }
       }
@@ -235,6 +242,29 @@ export class GrpcClient {
     session.on('close', drop);
     this.current = session;
     return session;
+  }
+
+  private discard(session: http2.ClientHttp2Session): void {
+    if (this.current === session) this.current = undefined;
+    session.destroy();
+  }
+
+  /** PING the session; replace it when the answer does not come within PING_TIMEOUT_MS. */
+  private probe(session: http2.ClientHttp2Session): void {
+    if (this.probing.has(session) || session.destroyed || session.closed) return;
+    this.probing.add(session);
+    const done = (alive: boolean): void => {
+      clearTimeout(timer);
+      this.probing.delete(session);
+      if (!alive) this.discard(session);
+    };
+    const timer = setTimeout(() => done(false), PING_TIMEOUT_MS);
+    timer.unref();
+    try {
+      session.ping((err) => done(err === null));
+    } catch {
+      done(false);
+    }
   }
 
   /** Close the session (gracefully; destroyed after `graceMs`). */
