@@ -27,6 +27,8 @@ export class Batch<S extends Signal = Signal> {
   private req: RequestBySignal[S] | undefined;
   private count: number;
   private frozen = false;
+  /** Set once `mutableRequest()` handed the request out: bytes and count are derived from it. */
+  private mutated = false;
 
   private constructor(
     readonly signal: S,
@@ -63,7 +65,7 @@ export class Batch<S extends Signal = Signal> {
     let count = 0;
     let allBytes = true;
     for (const p of parts) {
-      count += p.count;
+      count += p.itemCount;
       if (p.bytes === undefined) allBytes = false;
     }
     if (allBytes) {
@@ -77,6 +79,8 @@ export class Batch<S extends Signal = Signal> {
 
   /** Spans, metric data points or log records in this batch. */
   get itemCount(): number {
+    // Once handed out for change, the request is the truth: count it afresh.
+    if (this.mutated) this.count = countItems(this.signal, this.req as RequestBySignal[S]);
     return this.count;
   }
 
@@ -97,21 +101,19 @@ export class Batch<S extends Signal = Signal> {
     return this.req;
   }
 
-  /** The decoded request for in-place change. Drops the cached bytes, which would go stale.
-   * Call `recount()` after adding or removing items. */
+  /** The decoded request for in-place change. From now on the bytes are encoded from it and
+   * the item count is taken from it whenever asked, so neither can go stale. */
   mutableRequest(): RequestBySignal[S] {
     if (this.frozen) throw new Error('invalid access to shared data: this batch is read-only');
     const req = this.request();
     this.bytes = undefined;
+    this.mutated = true;
     return req;
-  }
-
-  recount(): void {
-    this.count = countItems(this.signal, this.request());
   }
 
   /** Protobuf encoding of the request (the received bytes when nothing changed them). */
   toProto(): Uint8Array {
+    if (this.mutated) return encodeRequest(this.signal, this.req as RequestBySignal[S]);
     if (this.bytes === undefined) {
       this.bytes = encodeRequest(this.signal, this.req as RequestBySignal[S]);
     }
