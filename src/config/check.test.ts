@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { checkValue } from './check.js';
-import { Duration, durationMs } from './types.js';
+import { Duration, durationMs, Endpoint } from './types.js';
 
 describe('duration values', () => {
   const schema = Type.Object({ timeout: Duration('a timeout', '1s') }, { additionalProperties: false });
@@ -25,5 +25,21 @@ describe('duration values', () => {
     assert.equal(durationMs('250ms'), 250);
     assert.equal(durationMs('1.5h'), 5_400_000);
     assert.equal(durationMs('10us'), 0.01);
+  });
+});
+
+describe('endpoints', () => {
+  const schema = Type.Object({ endpoint: Endpoint('listen address', '127.0.0.1:4318') });
+  it('accept ports 0-65535 and refuse larger ones', () => {
+    for (const ok of ['127.0.0.1:0', '127.0.0.1:4318', 'localhost:65535', '[::1]:9090', '0.0.0.0:10000']) {
+      assert.deepEqual(checkValue(schema, { endpoint: ok }).problems, [], ok);
+    }
+    for (const bad of ['127.0.0.1:65536', '127.0.0.1:70000', '127.0.0.1:', ':4318', '127.0.0.1']) {
+      assert.equal(checkValue(schema, { endpoint: bad }).problems.length, 1, bad);
+    }
+  });
+
+  it('durations beyond what a timer can hold are capped, not wrapped', () => {
+    assert.equal(durationMs('1000h'), 2 ** 31 - 1);
   });
 });

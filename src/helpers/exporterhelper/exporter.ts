@@ -162,7 +162,8 @@ class HelperExporter<S extends Signal> implements Exporter<S> {
   ) {
     this.name = formatComponentId(settings.id);
     this.noun = itemNoun(signal);
-    this.logger = settings.logger.child({ signal });
+    // The service binds kind, name and signal on the component logger already.
+    this.logger = settings.logger;
     this.log = new KeyedRateLimitedLog(this.logger, opts.logIntervalMs ?? 10_000);
     this.drainTimeoutMs = opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.random = opts.random ?? Math.random;
