@@ -3,7 +3,7 @@
 //
 // Like the Collector's, it acknowledges data (consume resolves) once it is pending, before it is
 // exported: a downstream failure cannot be reported to the sender any more, so it is logged
-// (rate-limited) and counted in otelcol_processor_batch_dropped_items_total{reason}.
+// (rate-limited) and counted in switchyard_processor_batch_refused_downstream_items_total{reason}.
 // Sends run one at a time, in arrival order. While a send is in flight, at most about
 // 2 x max(send_batch_size, send_batch_max_size) items wait; beyond that consume() waits for the
 // send to finish, so a slow consumer downstream slows the sender instead of growing memory.
@@ -103,8 +103,8 @@ export class BatchProcessor<S extends Signal> implements Processor<S> {
         )
         .with(labels),
       dropped: reg.counter(
-        'otelcol_processor_batch_dropped_items_total',
-        'Items the batch processor had acknowledged and the next consumer then refused: they are lost. reason = error code.',
+        'switchyard_processor_batch_refused_downstream_items_total',
+        'Items the batch processor had acknowledged and the next consumer then refused (reason = error code). With several exporters some may still have delivered them; each exporter counts its own losses in otelcol_exporter_*.',
       ),
     };
   }
