@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { REDACTED, redactConfig } from './redact.js';
+import { REDACTED, redactConfig, redactUrl } from './redact.js';
 import { fakeDistribution } from './testing.js';
 
 test('redactConfig hides x-sensitive values and header values, and copies the rest', () => {
@@ -38,4 +38,19 @@ test('components of unknown types fall back to secret-looking key names', () => 
   assert.deepEqual(redacted, {
     exporters: { mystery: { password: REDACTED, bearer_token: REDACTED, host: 'h', nested: [{ api_key: REDACTED }] } },
   });
+});
+
+test('URL passwords and query values are hidden, the rest of the URL stays readable', () => {
+  assert.equal(
+    redactUrl('https://ingest.example.com:4318/v1?api_key=abc123&region=eu'),
+    'https://ingest.example.com:4318/v1?api_key=[REDACTED]&region=[REDACTED]',
+  );
+  assert.equal(redactUrl('http://user:hunter2@host:9090/path'), 'http://user:%5BREDACTED%5D@host:9090/path');
+  assert.equal(redactUrl('127.0.0.1:4317'), '127.0.0.1:4317');
+  assert.equal(redactUrl('http://127.0.0.1:4318'), 'http://127.0.0.1:4318');
+  assert.equal(redactUrl('not a url?x=1'), 'not a url?x=1');
+  const shown = JSON.stringify(
+    redactConfig({ exporters: { otlphttp: { endpoint: 'https://h/?token=s3cr3t' } } }, fakeDistribution),
+  );
+  assert.doesNotMatch(shown, /s3cr3t/);
 });

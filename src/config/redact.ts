@@ -39,6 +39,7 @@ function redactValue(value: unknown, schemas: readonly SchemaObject[] | undefine
         schemas?.flatMap((s) => childSchemas(s, i)),
       ),
     );
+  if (typeof value === 'string') return redactUrl(value);
   if (!isPlainObject(value)) return value;
   return mapObject(value, (key, v) => {
     const children = schemas?.flatMap((s) => childSchemas(s, key));
@@ -48,6 +49,24 @@ function redactValue(value: unknown, schemas: readonly SchemaObject[] | undefine
     if (secret) return hide(v);
     return redactValue(v, children);
   });
+}
+
+/** A URL's password and query values may be credentials (`?api_key=...`): hide them, keep the
+ * rest readable. Strings that are not absolute URLs with either part come back unchanged. */
+export function redactUrl(text: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || !/[?@]/.test(text)) return text;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return text;
+  }
+  if (url.password !== '') url.password = REDACTED;
+  if (url.search !== '') {
+    const params = [...url.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=${REDACTED}`);
+    url.search = `?${params.join('&')}`;
+  }
+  return url.toString();
 }
 
 function hide(value: unknown): unknown {
