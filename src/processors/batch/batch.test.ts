@@ -351,7 +351,9 @@ describe('batch processor', () => {
     assert.equal(reg.counter('otelcol_processor_incoming_items_total', '').get(lab), 9);
     assert.equal(reg.counter('otelcol_processor_outgoing_items_total', '').get(lab), 9);
     assert.equal(
-      reg.counter('switchyard_processor_batch_refused_downstream_items_total', '').get({ ...lab, reason: 'SY_QUEUE_FULL' }),
+      reg
+        .counter('switchyard_processor_batch_refused_downstream_items_total', '')
+        .get({ ...lab, reason: 'SY_QUEUE_FULL' }),
       5,
     );
     const text = reg.render();
