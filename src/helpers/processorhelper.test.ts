@@ -6,7 +6,7 @@ import { Batch } from '../pdata/batch.js';
 import type { ExportLogsServiceRequest } from '../pdata/model.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { MetricsRegistry } from '../telemetry/metrics.js';
-import { createProcessor, RateLimitedLog } from './processorhelper.js';
+import { createProcessor } from './processorhelper.js';
 
 function settings(): CreateSettings {
   return { id: { type: 'test', name: 'p' }, kind: 'processor', logger: silentLogger(), metrics: new MetricsRegistry() };
@@ -147,23 +147,5 @@ describe('createProcessor', () => {
   it('shuts down safely without start', async () => {
     const p = createProcessor(settings(), 'logs', new Sink(), (b) => b, { mutatesData: false });
     await p.shutdown();
-  });
-});
-
-describe('RateLimitedLog', () => {
-  it('lets one line through per interval and reports how many it held back', () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const logger = silentLogger();
-    logger.warn = ((obj: Record<string, unknown>) => {
-      lines.push(obj);
-    }) as typeof logger.warn;
-    let now = 0;
-    const log = new RateLimitedLog(logger, 1000, () => now);
-    log.warn({ a: 1 }, 'x');
-    log.warn({ a: 2 }, 'x');
-    log.warn({ a: 3 }, 'x');
-    now = 1500;
-    log.warn({ a: 4 }, 'x');
-    assert.deepEqual(lines, [{ a: 1 }, { a: 4, suppressed: 2 }]);
   });
 });

@@ -1,13 +1,13 @@
 // The processor helper: the author writes a pure function over a batch; the helper counts
 // items in and out, treats `undefined` as "drop this batch", calls `next` and propagates errors.
 // (The Collector's processorhelper idea: "the function MUST NOT call the next component".)
-import type { Logger } from 'pino';
 import type { Consumer, CreateSettings, Host, Processor } from '../component/component.js';
 import { errorMessage, PipelineError, permanentError, retryableError } from '../component/errors.js';
 import { formatComponentId } from '../component/id.js';
 import type { Batch } from '../pdata/batch.js';
 import type { Signal } from '../pdata/model.js';
 import type { CounterSeries } from '../telemetry/metrics.js';
+import { RateLimitedLog } from '../telemetry/ratelimit.js';
 
 /** What a processor does to one batch: return it (changed or not), return a new batch, or
  * return `undefined` to drop it (filtered). Throw a PipelineError to refuse it. */
@@ -84,7 +84,11 @@ export function createProcessor<S extends Signal>(
         out = await fn(batch);
       } catch (err) {
         if (err instanceof PipelineError) throw err;
-        bugLog.warn({ err: errorMessage(err) }, 'processor function threw an unexpected error; batch refused');
+        bugLog.warn(
+          'internal',
+          { err: errorMessage(err) },
+          'processor function threw an unexpected error; batch refused',
+        );
         throw permanentError('SY_INTERNAL', `processor ${formatComponentId(settings.id)}: ${errorMessage(err)}`, err);
       }
       if (out === undefined) return;
@@ -92,31 +96,4 @@ export function createProcessor<S extends Signal>(
       await next.consume(out);
     },
   };
-}
-
-/**
- * At most one log line per `intervalMs`; the lines suppressed in between are counted and
- * reported (`suppressed`) on the next line that gets through.
- */
-export class RateLimitedLog {
-  private last = Number.NEGATIVE_INFINITY;
-  private suppressed = 0;
-
-  constructor(
-    private readonly logger: Logger,
-    private readonly intervalMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  warn(fields: Record<string, unknown>, msg: string): void {
-    const t = this.now();
-    if (t - this.last < this.intervalMs) {
-      this.suppressed++;
-      return;
-    }
-    this.last = t;
-    const suppressed = this.suppressed;
-    this.suppressed = 0;
-    this.logger.warn(suppressed > 0 ? { ...fields, suppressed } : fields, msg);
-  }
 }

@@ -6,11 +6,11 @@ import { permanentError, retryableError } from '../component/errors.js';
 import { Batch } from '../pdata/batch.js';
 import type { Signal } from '../pdata/model.js';
 import { MetricsRegistry } from '../telemetry/metrics.js';
+import { RateLimitedLog } from '../telemetry/ratelimit.js';
 import {
   classifyConsumeError,
   DEFAULT_MEMORY_RETRY_MS,
   memoryRefusal,
-  RateLimitedLog,
   ReceiverHelper,
   retryAfterSeconds,
 } from './receiverhelper.js';

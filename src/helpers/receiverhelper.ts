@@ -10,6 +10,7 @@ import { formatComponentId } from '../component/id.js';
 import { type Batch, itemNoun } from '../pdata/batch.js';
 import type { Signal } from '../pdata/model.js';
 import type { Counter, CounterSeries } from '../telemetry/metrics.js';
+import { RateLimitedLog } from '../telemetry/ratelimit.js';
 
 /** Why a request was rejected before its items were counted (the `reason` label). */
 export type BadRequestReason =
@@ -49,41 +50,6 @@ export type FailedConsume = Extract<ConsumeOutcome, { ok: false }>;
 export const DEFAULT_MEMORY_RETRY_MS = 1000;
 
 const SIGNALS_ORDER: readonly Signal[] = ['traces', 'metrics', 'logs'];
-
-/**
- * Logs at warn level at most once per key per interval; the next line after a quiet period
- * says how many were suppressed in between.
- */
-export class RateLimitedLog {
-  private readonly last = new Map<string, { at: number; suppressed: number }>();
-
-  constructor(
-    private readonly logger: Logger,
-    private readonly intervalMs = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  warn(key: string, fields: Record<string, unknown>, message: string): void {
-    this.emit('warn', key, fields, message);
-  }
-
-  error(key: string, fields: Record<string, unknown>, message: string): void {
-    this.emit('error', key, fields, message);
-  }
-
-  private emit(level: 'warn' | 'error', key: string, fields: Record<string, unknown>, message: string): void {
-    const t = this.now();
-    const entry = this.last.get(key);
-    if (entry !== undefined && t - entry.at < this.intervalMs) {
-      entry.suppressed++;
-      return;
-    }
-    const suppressed = entry?.suppressed ?? 0;
-    this.last.set(key, { at: t, suppressed: 0 });
-    const extra = suppressed > 0 ? { ...fields, suppressed } : fields;
-    this.logger[level](extra, message);
-  }
-}
 
 /** Classify what a consumer threw. Unknown errors are retryable, as in the Collector. */
 export function classifyConsumeError(err: unknown, items: number): FailedConsume {

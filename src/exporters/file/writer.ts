@@ -7,7 +7,7 @@ import { type FileHandle, open, readdir, rename, stat, unlink } from 'node:fs/pr
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { errorMessage } from '../../component/errors.js';
-import { KeyedRateLimitedLog } from '../../helpers/exporterhelper/index.js';
+import { RateLimitedLog } from '../../telemetry/ratelimit.js';
 
 export interface WriterOptions {
   readonly format: 'json' | 'proto';
@@ -71,14 +71,14 @@ export class SharedFileWriter {
   private flushing: Promise<void> = Promise.resolve();
   private broken = false;
   private readonly timer: NodeJS.Timeout | undefined;
-  private readonly log: KeyedRateLimitedLog;
+  private readonly log: RateLimitedLog;
 
   constructor(
     readonly path: string,
     readonly opts: WriterOptions,
     logger: Logger,
   ) {
-    this.log = new KeyedRateLimitedLog(logger);
+    this.log = new RateLimitedLog(logger);
     this.ready = this.openFile();
     if (opts.flushIntervalMs > 0) {
       this.timer = setInterval(() => {

@@ -6,7 +6,6 @@ import { errorMessage, PipelineError, permanentError, retryableError } from '../
 import { formatComponentId } from '../../component/id.js';
 import {
   createExporter,
-  KeyedRateLimitedLog,
   type PartialSendResult,
   resolveHelperConfig,
   USER_AGENT,
@@ -16,6 +15,7 @@ import type { Batch } from '../../pdata/batch.js';
 import { DecodeError } from '../../pdata/errors.js';
 import type { Signal } from '../../pdata/model.js';
 import { decodeResponse } from '../../pdata/proto/index.js';
+import { RateLimitedLog } from '../../telemetry/ratelimit.js';
 import {
   encodeFrame,
   formatGrpcTimeout,
@@ -51,7 +51,7 @@ class OtlpGrpcSender<S extends Signal> {
   private readonly path: string;
   private readonly metadata: Readonly<Record<string, string>>;
   private readonly where: string;
-  private readonly log: KeyedRateLimitedLog;
+  private readonly log: RateLimitedLog;
   private readonly frames = new WeakMap<Batch<S>, Promise<Buffer>>();
 
   constructor(
@@ -75,7 +75,7 @@ class OtlpGrpcSender<S extends Signal> {
       ...(cfg.compression === 'gzip' ? { 'grpc-encoding': 'gzip' } : {}),
       ...(timeoutMs > 0 ? { 'grpc-timeout': formatGrpcTimeout(timeoutMs) } : {}),
     };
-    this.log = new KeyedRateLimitedLog(settings.logger.child({ signal }));
+    this.log = new RateLimitedLog(settings.logger);
   }
 
   async send(batch: Batch<S>, abort: AbortSignal): Promise<PartialSendResult | undefined> {

@@ -8,7 +8,6 @@ import { errorMessage, PipelineError, permanentError, retryableError } from '../
 import {
   createExporter,
   decodeRpcStatus,
-  KeyedRateLimitedLog,
   MAX_RESPONSE_BYTES,
   type PartialSendResult,
   parseJsonStatus,
@@ -22,6 +21,7 @@ import { DecodeError } from '../../pdata/errors.js';
 import { responseFromJson } from '../../pdata/json/index.js';
 import type { PartialSuccess, Signal } from '../../pdata/model.js';
 import { decodeResponse } from '../../pdata/proto/index.js';
+import { RateLimitedLog } from '../../telemetry/ratelimit.js';
 import { isRetryableHttpStatus } from '../../transport/grpc.js';
 import { gzipBody } from '../compression.js';
 import { type OtlpHttpExporterConfig, signalUrl } from './config.js';
@@ -59,7 +59,7 @@ class OtlpHttpClient<S extends Signal> {
   /** URL without query or credentials, for messages. */
   private readonly where: string;
   private readonly headers: Readonly<Record<string, string>>;
-  private readonly log: KeyedRateLimitedLog;
+  private readonly log: RateLimitedLog;
   /** Encoded (and compressed) bodies, so retries do not encode again. */
   private readonly bodies = new WeakMap<Batch<S>, Promise<Buffer>>();
 
@@ -88,7 +88,7 @@ class OtlpHttpClient<S extends Signal> {
       'content-type': CONTENT_TYPE[cfg.encoding],
       ...(cfg.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
     };
-    this.log = new KeyedRateLimitedLog(settings.logger.child({ signal }));
+    this.log = new RateLimitedLog(settings.logger);
   }
 
   close(): void {

@@ -13,9 +13,9 @@ import { type Batch, itemNoun } from '../../pdata/batch.js';
 import { DecodeError } from '../../pdata/errors.js';
 import type { Signal } from '../../pdata/model.js';
 import type { Counter, CounterSeries, GaugeSeries } from '../../telemetry/metrics.js';
+import { RateLimitedLog } from '../../telemetry/ratelimit.js';
 import { ExponentialBackoff } from './backoff.js';
 import { type HelperSettings, type ResolvedHelperConfig, resolveHelperConfig } from './config.js';
-import { KeyedRateLimitedLog } from './ratelimit.js';
 
 /** What a send may report besides plain success: the destination accepted the request but
  * rejected some items (OTLP partial success). Those are counted as failed, never retried. */
@@ -126,7 +126,7 @@ class HelperExporter<S extends Signal> implements Exporter<S> {
   private readonly name: string;
   private readonly noun: string;
   private readonly logger: Logger;
-  private readonly log: KeyedRateLimitedLog;
+  private readonly log: RateLimitedLog;
   private readonly drainTimeoutMs: number;
   private readonly random: () => number;
 
@@ -164,7 +164,7 @@ class HelperExporter<S extends Signal> implements Exporter<S> {
     this.noun = itemNoun(signal);
     // The service binds kind, name and signal on the component logger already.
     this.logger = settings.logger;
-    this.log = new KeyedRateLimitedLog(this.logger, opts.logIntervalMs ?? 10_000);
+    this.log = new RateLimitedLog(this.logger, opts.logIntervalMs ?? 10_000);
     this.drainTimeoutMs = opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.random = opts.random ?? Math.random;
 

@@ -26,7 +26,6 @@ export {
   type SendFn,
   type SendOutcome,
 } from './exporter.js';
-export { KeyedRateLimitedLog } from './ratelimit.js';
 export {
   decodeRetryInfo,
   decodeRpcStatus,

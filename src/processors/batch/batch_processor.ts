@@ -11,10 +11,11 @@ import type { Consumer, CreateSettings, Host, Processor } from '../../component/
 import { errorCode, errorMessage, isPermanent, retryableError } from '../../component/errors.js';
 import { formatComponentId } from '../../component/id.js';
 import { durationMs } from '../../config/types.js';
-import { type ProcessorItemCounters, processorItemCounters, RateLimitedLog } from '../../helpers/processorhelper.js';
+import { type ProcessorItemCounters, processorItemCounters } from '../../helpers/processorhelper.js';
 import { Batch } from '../../pdata/batch.js';
 import type { Signal } from '../../pdata/model.js';
 import type { Counter, CounterSeries, HistogramSeries } from '../../telemetry/metrics.js';
+import { RateLimitedLog } from '../../telemetry/ratelimit.js';
 import type { BatchConfig } from './config.js';
 import { chunkBatch } from './split.js';
 
@@ -223,6 +224,7 @@ export class BatchProcessor<S extends Signal> implements Processor<S> {
       const reason = errorCode(err);
       this.m.dropped.add(n, { processor: this.name, otel_signal: this.signal, reason });
       this.failLog.warn(
+        reason,
         { err: errorMessage(err), code: reason, permanent: isPermanent(err), items: n },
         'next consumer refused a batch the batch processor had already acknowledged; the items are dropped',
       );

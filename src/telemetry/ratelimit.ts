@@ -1,8 +1,8 @@
-// Rate-limited logging for exporters: one line per key (failure reason) per interval, never one
-// per item or batch; the next line after a quiet period says how many were suppressed.
+// Rate-limited logging: one line per key (a failure reason) per interval, never one per item or
+// request; the next line after a quiet period says how many were suppressed in between.
 import type { Logger } from 'pino';
 
-export class KeyedRateLimitedLog {
+export class RateLimitedLog {
   private readonly last = new Map<string, { at: number; suppressed: number }>();
 
   constructor(
@@ -12,6 +12,14 @@ export class KeyedRateLimitedLog {
   ) {}
 
   warn(key: string, fields: Record<string, unknown>, message: string): void {
+    this.emit('warn', key, fields, message);
+  }
+
+  error(key: string, fields: Record<string, unknown>, message: string): void {
+    this.emit('error', key, fields, message);
+  }
+
+  private emit(level: 'warn' | 'error', key: string, fields: Record<string, unknown>, message: string): void {
     const t = this.now();
     const entry = this.last.get(key);
     if (entry !== undefined && t - entry.at < this.intervalMs) {
@@ -20,6 +28,7 @@ export class KeyedRateLimitedLog {
     }
     const suppressed = entry?.suppressed ?? 0;
     this.last.set(key, { at: t, suppressed: 0 });
-    this.logger.warn(suppressed > 0 ? { ...fields, suppressed } : fields, message);
+    const extra = suppressed > 0 ? { ...fields, suppressed } : fields;
+    this.logger[level](extra, message);
   }
 }
