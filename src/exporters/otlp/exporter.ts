@@ -2,17 +2,17 @@
 // with the exporter helper's queue, retries and timeout. Retryability follows the OTLP spec
 // (isRetryableGrpcStatus); RetryInfo in grpc-status-details-bin sets the retry delay.
 import type { CreateSettings, Exporter } from '../../component/component.js';
-import { errorMessage, PipelineError, permanentError, retryableError } from '../../component/errors.js';
+import { errorMessage, permanentError, retryableError } from '../../component/errors.js';
 import { formatComponentId } from '../../component/id.js';
 import {
   createExporter,
+  encodeFailure,
   type PartialSendResult,
   resolveHelperConfig,
   USER_AGENT,
 } from '../../helpers/exporterhelper/index.js';
 import { loadClientTls } from '../../helpers/exporterhelper/tls.js';
 import type { Batch } from '../../pdata/batch.js';
-import { DecodeError } from '../../pdata/errors.js';
 import type { Signal } from '../../pdata/model.js';
 import { decodeResponse } from '../../pdata/proto/index.js';
 import { RateLimitedLog } from '../../telemetry/ratelimit.js';
@@ -111,9 +111,7 @@ class OtlpGrpcSender<S extends Signal> {
     try {
       bytes = batch.toProto();
     } catch (err) {
-      if (err instanceof PipelineError) throw err;
-      if (err instanceof DecodeError) throw permanentError('SY_DECODE', err.message, err);
-      throw permanentError('SY_INTERNAL', `encoding the ${this.signal} request failed: ${errorMessage(err)}`, err);
+      throw encodeFailure(err, this.signal);
     }
     if (this.cfg.compression === 'gzip') return encodeFrame(await gzipBody(bytes, this.cfg.compression_params), true);
     return encodeFrame(bytes, false);

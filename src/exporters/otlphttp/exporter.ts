@@ -4,10 +4,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { CreateSettings, Exporter } from '../../component/component.js';
-import { errorMessage, PipelineError, permanentError, retryableError } from '../../component/errors.js';
+import { errorMessage, permanentError, retryableError } from '../../component/errors.js';
 import {
   createExporter,
   decodeRpcStatus,
+  encodeFailure,
   MAX_RESPONSE_BYTES,
   type PartialSendResult,
   parseJsonStatus,
@@ -17,7 +18,6 @@ import {
 } from '../../helpers/exporterhelper/index.js';
 import { loadClientTls } from '../../helpers/exporterhelper/tls.js';
 import type { Batch } from '../../pdata/batch.js';
-import { DecodeError } from '../../pdata/errors.js';
 import { responseFromJson } from '../../pdata/json/index.js';
 import type { PartialSuccess, Signal } from '../../pdata/model.js';
 import { decodeResponse } from '../../pdata/proto/index.js';
@@ -135,9 +135,7 @@ class OtlpHttpClient<S extends Signal> {
         raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       }
     } catch (err) {
-      if (err instanceof PipelineError) throw err;
-      if (err instanceof DecodeError) throw permanentError('SY_DECODE', err.message, err);
-      throw permanentError('SY_INTERNAL', `encoding the ${this.signal} request failed: ${errorMessage(err)}`, err);
+      throw encodeFailure(err, this.signal);
     }
     return this.cfg.compression === 'gzip' ? gzipBody(raw, this.cfg.compression_params) : raw;
   }

@@ -29,6 +29,7 @@ export {
 export {
   decodeRetryInfo,
   decodeRpcStatus,
+  encodeFailure,
   encodeRpcStatus,
   MAX_RESPONSE_BYTES,
   parseJsonStatus,

@@ -7,7 +7,9 @@
 // google.protobuf.Duration { int64 seconds = 1; int32 nanos = 2; }
 import type { Readable } from 'node:stream';
 import type { ConfigProblem } from '../../component/component.js';
-import { clampRetryDelay } from '../../component/errors.js';
+import { clampRetryDelay, errorMessage, PipelineError, permanentError } from '../../component/errors.js';
+import { DecodeError } from '../../pdata/errors.js';
+import type { Signal } from '../../pdata/model.js';
 
 /** User-Agent / user-agent metadata of our exporters. */
 export const USER_AGENT = `switchyard/0.1.0 (node ${process.version})`;
@@ -293,4 +295,11 @@ export function readBounded(
       }
     });
   });
+}
+
+/** What a failure to encode a batch means for its export: it can never be sent (permanent). */
+export function encodeFailure(err: unknown, signal: Signal): PipelineError {
+  if (err instanceof PipelineError) return err;
+  if (err instanceof DecodeError) return permanentError('SY_DECODE', err.message, err);
+  return permanentError('SY_INTERNAL', `encoding the ${signal} request failed: ${errorMessage(err)}`, err);
 }
