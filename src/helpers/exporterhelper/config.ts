@@ -72,9 +72,10 @@ export const QueueSettings = Type.Object(
       default: DEFAULT_QUEUE.queue_size,
       description: 'Capacity, in units of `sizer` (queued and in-flight batches both count).',
     }),
-    sizer: Type.Union([Type.Literal('requests'), Type.Literal('items')], {
+    sizer: Type.Union([Type.Literal('requests'), Type.Literal('items'), Type.Literal('bytes')], {
       default: DEFAULT_QUEUE.sizer,
-      description: 'What `queue_size` counts: requests (batches) or items (spans, metric points, log records).',
+      description:
+        'What `queue_size` counts: requests (batches), items (spans, metric points, log records) or bytes (of the encoded protobuf requests: bounds the memory the queue can hold).',
     }),
     block_on_overflow: Type.Boolean({
       default: DEFAULT_QUEUE.block_on_overflow,
@@ -133,7 +134,7 @@ export interface ResolvedHelperConfig {
     readonly enabled: boolean;
     readonly numConsumers: number;
     readonly capacity: number;
-    readonly sizer: 'requests' | 'items';
+    readonly sizer: 'requests' | 'items' | 'bytes';
     readonly blockOnOverflow: boolean;
   };
 }

@@ -93,7 +93,7 @@ describe('exporterhelper config', () => {
 
   it('rejects unknown keys and out-of-range values', () => {
     assert.ok(!Value.Check(QueueSettings, { ...defaultHelperConfig().sending_queue, queue_sise: 3 }));
-    assert.ok(!Value.Check(QueueSettings, { ...defaultHelperConfig().sending_queue, sizer: 'bytes' }));
+    assert.ok(!Value.Check(QueueSettings, { ...defaultHelperConfig().sending_queue, sizer: 'megabytes' }));
     assert.ok(!Value.Check(RetrySettings, { ...defaultHelperConfig().retry_on_failure, randomization_factor: 2 }));
     assert.ok(!Value.Check(TimeoutSettings, '5 seconds'));
   });
@@ -376,6 +376,31 @@ describe('exporterhelper sending queue', () => {
     assert.equal(counter(s, 'otelcol_exporter_enqueue_failed_spans_total'), 17);
     gate.release();
     await sleep(5);
+    gate.release();
+    await exp.shutdown();
+  });
+
+  it('sizer=bytes counts the encoded size of each batch, bounding what the queue holds', async () => {
+    const s = testSettings();
+    const gate = gatedSend();
+    const size = traces(6).toProto().byteLength;
+    const exp = createExporter(
+      s,
+      'traces',
+      { sending_queue: { queue_size: size * 2 - 1, sizer: 'bytes', num_consumers: 1 } },
+      gate.send,
+    );
+    await exp.consume(traces(6));
+    assert.equal(gauge(s, 'otelcol_exporter_queue_size', { exporter: 'test', data_type: 'traces' }), size);
+    await assert.rejects(
+      exp.consume(traces(6)),
+      (e: unknown) => e instanceof PipelineError && e.code === 'SY_QUEUE_FULL',
+    );
+    await assert.rejects(
+      exp.consume(traces(20)),
+      (e: unknown) => e instanceof PipelineError && e.code === 'SY_TOO_LARGE' && /bytes/.test(e.message),
+    );
+    assert.equal(counter(s, 'otelcol_exporter_enqueue_failed_spans_total'), 26);
     gate.release();
     await exp.shutdown();
   });

@@ -16,6 +16,7 @@ import type { Counter, CounterSeries, GaugeSeries } from '../../telemetry/metric
 import { RateLimitedLog } from '../../telemetry/ratelimit.js';
 import { ExponentialBackoff } from './backoff.js';
 import { type HelperSettings, type ResolvedHelperConfig, resolveHelperConfig } from './config.js';
+import { encodeFailure } from './wire.js';
 
 /** What a send may report besides plain success: the destination accepted the request but
  * rejected some items (OTLP partial success). Those are counted as failed, never retried. */
@@ -226,12 +227,18 @@ class HelperExporter<S extends Signal> implements Exporter<S> {
       }
       return;
     }
-    const cost = q.sizer === 'items' ? items : 1;
+    let cost: number;
+    try {
+      cost = queueCost(q.sizer, batch);
+    } catch (err) {
+      this.enqueueFailed.add(items);
+      throw encodeFailure(err, this.signal);
+    }
     if (cost > q.capacity) {
       this.enqueueFailed.add(items);
       throw permanentError(
         'SY_TOO_LARGE',
-        `exporter ${this.name}: a batch of ${items} ${this.noun} is larger than the whole sending queue (queue_size ${q.capacity} ${q.sizer})`,
+        `exporter ${this.name}: a batch of ${items} ${this.noun} (${cost} ${q.sizer}) is larger than the whole sending queue (queue_size ${q.capacity} ${q.sizer})`,
       );
     }
     if (this.waiters.length === 0 && this.used + cost <= q.capacity) {
@@ -522,4 +529,19 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/** What one batch takes of a queue measured in `sizer` units. Bytes are those of the protobuf
+ * encoding, which the batch caches (the received bytes when nothing changed it). */
+function queueCost(sizer: 'requests' | 'items' | 'bytes', batch: Batch<Signal>): number {
+  switch (sizer) {
+    case 'requests':
+      return 1;
+    case 'items':
+      return batch.itemCount;
+    case 'bytes':
+      return batch.toProto().byteLength;
+    default:
+      throw new Error(`unknown sizer ${String(sizer)}`);
+  }
 }
