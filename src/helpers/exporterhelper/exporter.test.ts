@@ -435,6 +435,44 @@ describe('exporterhelper sending queue', () => {
     assert.equal(counter(s, 'otelcol_exporter_sent_spans_total'), 3);
   });
 
+  it('block_on_overflow waits at most `timeout`, then refuses with SY_QUEUE_FULL; a later producer is not held by it', async () => {
+    const s = testSettings();
+    const gate = gatedSend();
+    const exp = createExporter(
+      s,
+      'traces',
+      {
+        timeout: '50ms',
+        retry_on_failure: { initial_interval: '10ms', max_interval: '10ms' },
+        sending_queue: { queue_size: 1, num_consumers: 1, block_on_overflow: true },
+      },
+      gate.send,
+    );
+    await exp.consume(traces(1)); // stuck in flight (attempts time out and retry), holding the only slot
+    const started = Date.now();
+    await assert.rejects(
+      exp.consume(traces(2)),
+      (e: unknown) => e instanceof PipelineError && e.code === 'SY_QUEUE_FULL' && !e.permanent,
+    );
+    assert.ok(Date.now() - started >= 45, 'waited for the timeout');
+    assert.equal(counter(s, 'otelcol_exporter_enqueue_failed_spans_total'), 2);
+    const sent = () => counter(s, 'otelcol_exporter_sent_spans_total');
+    for (let i = 0; i < 100 && sent() < 1; i++) {
+      gate.release();
+      await sleep(5);
+    }
+    assert.equal(sent(), 1);
+    const admittedAt = Date.now();
+    await exp.consume(traces(4)); // the slot is free: admitted at once, past the expired waiter
+    assert.ok(Date.now() - admittedAt < 40, 'not held behind the expired waiter');
+    for (let i = 0; i < 100 && sent() < 5; i++) {
+      gate.release();
+      await sleep(5);
+    }
+    await exp.shutdown();
+    assert.equal(sent(), 5);
+  });
+
   it('drains the queue on shutdown, then refuses with SY_SHUTTING_DOWN', async () => {
     const s = testSettings();
     const exp = createExporter(s, 'traces', { sending_queue: { num_consumers: 2 } }, async () => {

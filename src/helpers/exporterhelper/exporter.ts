@@ -89,7 +89,12 @@ interface Entry<S extends Signal> {
 interface Waiter<S extends Signal> extends Entry<S> {
   readonly resolve: () => void;
   readonly reject: (err: PipelineError) => void;
+  /** Set once the waiter was answered (space, shutdown or its wait expired). */
+  done: boolean;
 }
+
+/** How long a producer may wait for queue space with block_on_overflow when `timeout` is 0. */
+const DEFAULT_BLOCK_WAIT_MS = 5000;
 
 /** FIFO with O(1) amortised shift. */
 class Fifo<T> {
@@ -241,6 +246,7 @@ class HelperExporter<S extends Signal> implements Exporter<S> {
         `exporter ${this.name}: a batch of ${items} ${this.noun} (${cost} ${q.sizer}) is larger than the whole sending queue (queue_size ${q.capacity} ${q.sizer})`,
       );
     }
+    while (this.waiters.peek()?.done === true) this.waiters.shift();
     if (this.waiters.length === 0 && this.used + cost <= q.capacity) {
       this.enqueue({ batch, cost });
       return;
@@ -254,8 +260,33 @@ class HelperExporter<S extends Signal> implements Exporter<S> {
       );
       throw retryableError('SY_QUEUE_FULL', `exporter ${this.name}: sending queue is full`);
     }
+    // The wait is bounded (by `timeout`), as the Collector bounds it by the request deadline:
+    // a producer never waits forever, and a flush at shutdown cannot deadlock behind a stuck
+    // destination.
+    const waitMs = Math.min(this.cfg.timeoutMs > 0 ? this.cfg.timeoutMs : DEFAULT_BLOCK_WAIT_MS, MAX_TIMER_MS);
     await new Promise<void>((resolve, reject) => {
-      this.waiters.push({ batch, cost, resolve, reject });
+      let timer: NodeJS.Timeout | undefined;
+      const waiter: Waiter<S> = {
+        batch,
+        cost,
+        done: false,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      timer = setTimeout(() => {
+        if (waiter.done) return;
+        waiter.done = true;
+        this.enqueueFailed.add(items);
+        reject(retryableError('SY_QUEUE_FULL', `exporter ${this.name}: sending queue stayed full for ${waitMs} ms`));
+      }, waitMs);
+      timer.unref();
+      this.waiters.push(waiter);
     });
   }
 
@@ -295,8 +326,14 @@ class HelperExporter<S extends Signal> implements Exporter<S> {
   private release(cost: number): void {
     this.used -= cost;
     const cap = this.cfg.queue.capacity;
-    for (let w = this.waiters.peek(); w !== undefined && this.used + w.cost <= cap; w = this.waiters.peek()) {
+    for (let w = this.waiters.peek(); w !== undefined; w = this.waiters.peek()) {
+      if (w.done) {
+        this.waiters.shift();
+        continue;
+      }
+      if (this.used + w.cost > cap) break;
       this.waiters.shift();
+      w.done = true;
       this.used += w.cost;
       this.queue.push({ batch: w.batch, cost: w.cost });
       w.resolve();
@@ -464,6 +501,8 @@ class HelperExporter<S extends Signal> implements Exporter<S> {
     this.stopping = true;
     // Producers blocked on a full queue are refused.
     for (let w = this.waiters.shift(); w !== undefined; w = this.waiters.shift()) {
+      if (w.done) continue;
+      w.done = true;
       this.enqueueFailed.add(w.batch.itemCount);
       w.reject(retryableError('SY_SHUTTING_DOWN', `exporter ${this.name} is shutting down`));
     }
