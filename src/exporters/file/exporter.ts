@@ -3,12 +3,16 @@
 // Like the debug exporter it never fails the pipeline: write errors are counted
 // (send_failed, reason=write_error) and logged.
 import type { CreateSettings, Exporter } from '../../component/component.js';
-import { errorMessage, PipelineError, permanentError } from '../../component/errors.js';
+import { errorMessage, permanentError } from '../../component/errors.js';
 import { formatComponentId } from '../../component/id.js';
 import { durationMs } from '../../config/types.js';
-import { createExporter, DIRECT_SETTINGS, type PartialSendResult } from '../../helpers/exporterhelper/index.js';
+import {
+  createExporter,
+  DIRECT_SETTINGS,
+  encodeFailure,
+  type PartialSendResult,
+} from '../../helpers/exporterhelper/index.js';
 import { type Batch, itemNoun } from '../../pdata/batch.js';
-import { DecodeError } from '../../pdata/errors.js';
 import type { Signal } from '../../pdata/model.js';
 import type { FileExporterConfig } from './config.js';
 import { acquireWriter, type SharedFileWriter, type WriterOptions } from './writer.js';
@@ -50,9 +54,7 @@ export function createFileExporter<S extends Signal>(
       out.set(bytes, 4);
       return out;
     } catch (err) {
-      if (err instanceof PipelineError) throw err;
-      if (err instanceof DecodeError) throw permanentError('SY_DECODE', err.message, err);
-      throw permanentError('SY_INTERNAL', `encoding the ${signal} request failed: ${errorMessage(err)}`, err);
+      throw encodeFailure(err, signal);
     }
   };
 
