@@ -35,7 +35,9 @@ describe('endpoints', () => {
       assert.deepEqual(checkValue(schema, { endpoint: ok }).problems, [], ok);
     }
     for (const bad of ['127.0.0.1:65536', '127.0.0.1:70000', '127.0.0.1:', ':4318', '127.0.0.1']) {
-      assert.equal(checkValue(schema, { endpoint: bad }).problems.length, 1, bad);
+      const problems = checkValue(schema, { endpoint: bad }).problems;
+      assert.equal(problems.length, 1, bad);
+      assert.match(problems[0]?.message ?? '', /invalid endpoint .* \(expected host:port with a port from 0 to 65535/);
     }
   });
 

@@ -25,6 +25,7 @@ export type TextAt = (path: Path) => string | undefined;
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true, logger: false });
 ajv.addFormat('duration', true);
+ajv.addFormat('endpoint', true);
 const compiled = new WeakMap<object, ValidateFunction>();
 
 function validator(schema: object): ValidateFunction {
@@ -211,6 +212,9 @@ function unionMessage(e: ErrorObject, secret: boolean): string {
 function patternMessage(schema: SchemaObject, pattern: string, shown: string): string {
   if (schema['format'] === 'duration') {
     return `invalid duration ${shown} (expected a number with a unit: ns, us, ms, s, m, h; e.g. 200ms, 5s, 1m30s)`;
+  }
+  if (schema['format'] === 'endpoint') {
+    return `invalid endpoint ${shown} (expected host:port with a port from 0 to 65535, e.g. 127.0.0.1:4318; use 0.0.0.0:4318 to listen on every interface)`;
   }
   return `${shown} does not match the pattern ${pattern}`;
 }

@@ -36,7 +36,12 @@ const PORT = '(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|\\
 
 /** `host:port`; an empty host is refused (we bind 127.0.0.1 unless told otherwise). */
 export function Endpoint(description: string, defaultValue: string): TString {
-  return Type.String({ pattern: `^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):${PORT}$`, description, default: defaultValue });
+  return Type.String({
+    pattern: `^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):${PORT}$`,
+    format: 'endpoint',
+    description,
+    default: defaultValue,
+  });
 }
 
 export function splitEndpoint(endpoint: string): { host: string; port: number } {

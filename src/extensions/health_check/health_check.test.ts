@@ -155,6 +155,7 @@ describe('health_check config', () => {
     assert.deepEqual(Value.Create(HealthCheckConfigSchema), def);
     const ajv = new Ajv({ allErrors: true });
     ajv.addFormat('duration', true);
+    ajv.addFormat('endpoint', true);
     const validate = ajv.compile(HealthCheckConfigSchema);
     assert.equal(validate(def), true);
     assert.equal(validate({ ...def, check_collector_pipeline: { enabled: true } }), true, 'accepted (ignored)');
