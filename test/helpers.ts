@@ -10,8 +10,22 @@ import { Service } from '../src/service/service.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { MetricsRegistry } from '../src/telemetry/metrics.js';
 
-/** A port that was free a moment ago on 127.0.0.1. */
+const handedOut = new Set<number>();
+
+/** A port that was free a moment ago on 127.0.0.1, and never handed out before in this process
+ * (the kernel readily gives a just-closed port again, so two calls in a row could collide). */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await ephemeralPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no fresh free port after 50 attempts');
+}
+
+function ephemeralPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
