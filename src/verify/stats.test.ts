@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { prng } from '../pdata/gen.js';
 import {
   benjaminiHochberg,
   compareMany,
@@ -11,16 +12,7 @@ import {
 } from './stats.js';
 
 /** mulberry32 seeded PRNG (verify.md §6.4). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = prng;
 
 function gaussian(rand: () => number): () => number {
   return () => {
