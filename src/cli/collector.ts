@@ -62,7 +62,9 @@ export async function runCollector(args: ConfigArgs): Promise<number> {
     const t = config.service.telemetry.metrics;
     let telemetry: TelemetryServer | undefined;
     if (t.level !== 'none' && t.address !== '') {
-      telemetry = await startTelemetryServer(t.address, metrics);
+      telemetry = await startTelemetryServer(t.address, metrics, (err) =>
+        logger.error({ err: errorMessage(err) }, 'own-metrics server error'),
+      );
       logger.info({ address: t.address }, 'serving own metrics on /metrics');
     }
     try {

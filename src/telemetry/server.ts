@@ -1,8 +1,8 @@
 // The own-telemetry endpoint: Prometheus text of the collector's otelcol_* metrics, plus process
 // metrics (RSS, CPU, heap, uptime) refreshed on each scrape.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { splitEndpoint } from '../config/types.js';
+import { listen } from '../transport/listen.js';
 import type { MetricsRegistry } from './metrics.js';
 
 export function registerProcessMetrics(registry: MetricsRegistry, startedAt = Date.now()): void {
@@ -31,8 +31,12 @@ export interface TelemetryServer {
   close(): Promise<void>;
 }
 
-/** Serve `/metrics` on `address` (host:port). */
-export async function startTelemetryServer(address: string, registry: MetricsRegistry): Promise<TelemetryServer> {
+/** Serve `/metrics` on `address` (host:port); server errors after binding go to `onError`. */
+export async function startTelemetryServer(
+  address: string,
+  registry: MetricsRegistry,
+  onError: (err: Error) => void,
+): Promise<TelemetryServer> {
   const { host, port } = splitEndpoint(address);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -49,15 +53,9 @@ export async function startTelemetryServer(address: string, registry: MetricsReg
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const bound = await listen(server, port, host, onError);
   return {
-    port: (server.address() as AddressInfo).port,
+    port: bound.port,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -5,10 +5,10 @@
 // GET <path>?verbose  the same, plus "components": every component's reported status
 // anything else       404 (405 for another method on <path>)
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { CreateSettings, Extension, Host } from '../../component/component.js';
 import { errorMessage } from '../../component/errors.js';
 import { splitEndpoint } from '../../config/types.js';
+import { listen } from '../../transport/listen.js';
 import type { HealthCheckConfig } from './config.js';
 
 /** Limits for a probe endpoint: small, short-lived requests only. */
@@ -61,16 +61,9 @@ export class HealthCheckExtension implements Extension {
     server.maxRequestsPerSocket = LIMITS.maxRequestsPerSocket;
     // No 'clientError' listener: Node answers malformed requests itself (400, 431 for oversized
     // headers, 408 on timeouts) and closes the socket.
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      server.once('error', onError);
-      server.listen(port, addr, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
-    server.on('error', (err) => this.settings.logger.error({ err: errorMessage(err) }, 'health_check server error'));
-    const info = server.address() as AddressInfo;
+    const info = await listen(server, port, addr, (err) =>
+      this.settings.logger.error({ err: errorMessage(err) }, 'health_check server error'),
+    );
     this.bound = { host: info.address, port: info.port };
     this.server = server;
     this.upSince = this.now();

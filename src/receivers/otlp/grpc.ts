@@ -31,6 +31,7 @@ import {
   type GrpcStatusCode,
   OTLP_GRPC_PATHS,
 } from '../../transport/grpc.js';
+import { listen } from '../../transport/listen.js';
 import type { ResolvedGrpcConfig } from './config.js';
 import { clip, encodeRpcStatus, grpcStatusForRefusal, type RpcStatus } from './status.js';
 
@@ -154,15 +155,9 @@ export class OtlpGrpcServer {
       this.sweeper = setInterval(() => this.sweep(), Math.min(1000, Math.max(50, this.timeoutMs / 4)));
       this.sweeper.unref();
     }
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      server.once('error', onError);
-      server.listen(c.port, c.host, () => {
-        server.off('error', onError);
-        server.on('error', (err) => this.opts.helper.warn('server-error', { err: err.message }, 'HTTP/2 server error'));
-        resolve(server.address() as AddressInfo);
-      });
-    });
+    return listen(server, c.port, c.host, (err) =>
+      this.opts.helper.warn('server-error', { err: err.message }, 'HTTP/2 server error'),
+    );
   }
 
   /** GOAWAY to every client: calls in flight finish (up to a grace period), new ones go elsewhere. */

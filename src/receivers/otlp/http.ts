@@ -24,6 +24,7 @@ import { responseToJson } from '../../pdata/json/index.js';
 import type { Signal } from '../../pdata/model.js';
 import { encodeResponse } from '../../pdata/proto/index.js';
 import { GrpcStatus } from '../../transport/grpc.js';
+import { listen } from '../../transport/listen.js';
 import type { ResolvedCorsConfig, ResolvedHttpConfig } from './config.js';
 import { clip, encodeRpcStatus, httpStatusForRefusal, type RpcStatus, rpcStatusToJson } from './status.js';
 
@@ -143,15 +144,9 @@ export class OtlpHttpServer {
     server.on('checkContinue', (req, res) => this.handle(req, res));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
     this.server = server;
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      server.once('error', onError);
-      server.listen(c.port, c.host, () => {
-        server.off('error', onError);
-        server.on('error', (err) => this.opts.helper.warn('server-error', { err: err.message }, 'HTTP server error'));
-        resolve(server.address() as AddressInfo);
-      });
-    });
+    return listen(server, c.port, c.host, (err) =>
+      this.opts.helper.warn('server-error', { err: err.message }, 'HTTP server error'),
+    );
   }
 
   /** Stop accepting; let requests in flight finish (up to a grace period), then close. Answers
