@@ -8,6 +8,7 @@ import {
   createExporter,
   encodeFailure,
   type PartialSendResult,
+  perBatch,
   resolveHelperConfig,
   USER_AGENT,
 } from '../../helpers/exporterhelper/index.js';
@@ -52,7 +53,8 @@ class OtlpGrpcSender<S extends Signal> {
   private readonly metadata: Readonly<Record<string, string>>;
   private readonly where: string;
   private readonly log: RateLimitedLog;
-  private readonly frames = new WeakMap<Batch<S>, Promise<Buffer>>();
+  /** Encoded (and compressed) frames, so retries do not encode again. */
+  private readonly frame = perBatch((batch: Batch<S>) => this.encode(batch));
 
   constructor(
     settings: CreateSettings,
@@ -94,16 +96,6 @@ class OtlpGrpcSender<S extends Signal> {
       throw retryableError('SY_EXPORT_RETRYABLE', message, r.retryDelayMs);
     }
     throw permanentError('SY_EXPORT_PERMANENT', message);
-  }
-
-  private frame(batch: Batch<S>): Promise<Buffer> {
-    let p = this.frames.get(batch);
-    if (p === undefined) {
-      p = this.encode(batch);
-      this.frames.set(batch, p);
-      p.catch(() => this.frames.delete(batch));
-    }
-    return p;
   }
 
   private async encode(batch: Batch<S>): Promise<Buffer> {

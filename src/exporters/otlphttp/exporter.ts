@@ -13,6 +13,7 @@ import {
   type PartialSendResult,
   parseJsonStatus,
   parseRetryAfter,
+  perBatch,
   readBounded,
   USER_AGENT,
 } from '../../helpers/exporterhelper/index.js';
@@ -61,7 +62,7 @@ class OtlpHttpClient<S extends Signal> {
   private readonly headers: Readonly<Record<string, string>>;
   private readonly log: RateLimitedLog;
   /** Encoded (and compressed) bodies, so retries do not encode again. */
-  private readonly bodies = new WeakMap<Batch<S>, Promise<Buffer>>();
+  private readonly body = perBatch((batch: Batch<S>) => this.encode(batch));
 
   constructor(
     settings: CreateSettings,
@@ -112,17 +113,6 @@ class OtlpHttpClient<S extends Signal> {
       throw retryableError('SY_EXPORT_RETRYABLE', message, parseRetryAfter(header));
     }
     throw permanentError('SY_EXPORT_PERMANENT', message);
-  }
-
-  private body(batch: Batch<S>): Promise<Buffer> {
-    let p = this.bodies.get(batch);
-    if (p === undefined) {
-      p = this.encode(batch);
-      this.bodies.set(batch, p);
-      // A failed encoding is not cached (it is permanent anyway; keep the map small).
-      p.catch(() => this.bodies.delete(batch));
-    }
-    return p;
   }
 
   private async encode(batch: Batch<S>): Promise<Buffer> {

@@ -34,6 +34,7 @@ export {
   MAX_RESPONSE_BYTES,
   parseJsonStatus,
   parseRetryAfter,
+  perBatch,
   RETRY_INFO_TYPE_URL,
   type RpcStatus,
   readBounded,

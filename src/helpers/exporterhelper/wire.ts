@@ -303,3 +303,18 @@ export function encodeFailure(err: unknown, signal: Signal): PipelineError {
   if (err instanceof DecodeError) return permanentError('SY_DECODE', err.message, err);
   return permanentError('SY_INTERNAL', `encoding the ${signal} request failed: ${errorMessage(err)}`, err);
 }
+
+/** Memoizes an async per-batch encoding (body, frame) so retries of one batch reuse it; a failed
+ * encoding is forgotten (it is permanent anyway), and entries go with their batch (WeakMap). */
+export function perBatch<B extends object>(encode: (batch: B) => Promise<Buffer>): (batch: B) => Promise<Buffer> {
+  const cache = new WeakMap<B, Promise<Buffer>>();
+  return (batch) => {
+    let p = cache.get(batch);
+    if (p === undefined) {
+      p = encode(batch);
+      cache.set(batch, p);
+      p.catch(() => cache.delete(batch));
+    }
+    return p;
+  };
+}
