@@ -5,14 +5,23 @@ import { debugExporterFactory } from './exporters/debug/factory.js';
 import { fileExporterFactory } from './exporters/file/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
+import { prometheusExporterFactory } from './exporters/prometheus/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { memoryLimiterProcessorFactory } from './processors/memory_limiter/index.js';
+import { viewsProcessorFactory } from './processors/views/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
+import { statsdReceiverFactory } from './receivers/statsd/factory.js';
 
 export const distribution: Distribution = {
-  receivers: [otlpReceiverFactory],
-  processors: [batchProcessorFactory, memoryLimiterProcessorFactory],
-  exporters: [otlpExporterFactory, otlpHttpExporterFactory, debugExporterFactory, fileExporterFactory],
+  receivers: [otlpReceiverFactory, statsdReceiverFactory],
+  processors: [batchProcessorFactory, memoryLimiterProcessorFactory, viewsProcessorFactory],
+  exporters: [
+    otlpExporterFactory,
+    otlpHttpExporterFactory,
+    debugExporterFactory,
+    fileExporterFactory,
+    prometheusExporterFactory,
+  ],
   extensions: [healthCheckExtensionFactory],
 };

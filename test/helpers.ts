@@ -84,3 +84,46 @@ export function readLines(path: string): string[] {
     return [];
   }
 }
+
+export interface InProcessCollectorWithPages extends InProcessCollector {
+  /** Base URL of the own-telemetry server: `/`, `/metrics`, `/cardinality`, `/api/cardinality`. */
+  readonly statusUrl: string;
+}
+
+/** Like `startCollector`, plus the cardinality tap (per `service.telemetry.cardinality`) and the
+ * own-telemetry server with its pages on a free 127.0.0.1 port. */
+export async function startCollectorWithPages(yaml: string): Promise<InProcessCollectorWithPages> {
+  const { CardinalityTracker } = await import('../src/cardinality/tracker.js');
+  const { startTelemetryServer } = await import('../src/telemetry/server.js');
+  const dir = tempDir('switchyard-config-');
+  const file = join(dir.path, 'config.yaml');
+  writeFileSync(file, yaml);
+  try {
+    const { config } = await loadConfig({ sources: [file], sets: [], distribution });
+    const metrics = new MetricsRegistry();
+    const settings = config.service.telemetry.cardinality;
+    const tracker = settings.enabled ? new CardinalityTracker(settings) : undefined;
+    const service = new Service(config, {
+      logger: silentLogger(),
+      metrics,
+      memoryGuard: sharedMemoryGuard,
+      ...(tracker === undefined ? {} : { metricsTap: tracker }),
+    });
+    await service.start();
+    const server = await startTelemetryServer(`127.0.0.1:${await freePort()}`, metrics, () => {}, {
+      status: () => ({ pipelines: config.service.pipelines, statuses: () => service.statuses() }),
+      cardinality: () => tracker,
+    });
+    return {
+      service,
+      metrics,
+      statusUrl: `http://127.0.0.1:${server.port}`,
+      stop: async () => {
+        await service.shutdown();
+        await server.close();
+      },
+    };
+  } finally {
+    dir.remove();
+  }
+}

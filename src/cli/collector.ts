@@ -1,8 +1,10 @@
 // `switchyard collector`: load config, build and start the service, serve own metrics, and
 // handle SIGTERM/SIGINT (graceful stop) and SIGHUP (reload; keep running on a bad config).
 import { fileURLToPath } from 'node:url';
+import { CardinalityTracker } from '../cardinality/tracker.js';
 import { errorMessage } from '../component/errors.js';
 import { type Distribution, loadConfig } from '../config/index.js';
+import type { CardinalitySettings } from '../config/resolved.js';
 import { ConfigError, formatIssue, type ResolvedConfig } from '../config/resolved.js';
 import { distribution } from '../distribution.js';
 import { sharedMemoryGuard } from '../processors/memory_limiter/index.js';
@@ -36,8 +38,36 @@ export async function resolveConfig(
 
 /** Build the graph without starting anything: what `validate` runs and what `collector` runs
  * before it starts. */
-export function buildService(config: ResolvedConfig, logger: Logger, metrics: MetricsRegistry): Service {
-  return new Service(config, { logger, metrics, memoryGuard: sharedMemoryGuard });
+export function buildService(
+  config: ResolvedConfig,
+  logger: Logger,
+  metrics: MetricsRegistry,
+  cardinality?: CardinalityTracker,
+): Service {
+  return new Service(config, {
+    logger,
+    metrics,
+    memoryGuard: sharedMemoryGuard,
+    ...(cardinality === undefined ? {} : { metricsTap: cardinality }),
+  });
+}
+
+/** The tracker for `settings`: `current` when its settings are the same (a reload keeps what it
+ * learnt), a new one when they changed, none when tracking is off. */
+export function trackerFor(
+  settings: CardinalitySettings,
+  current: { readonly settings: CardinalitySettings; readonly tracker: CardinalityTracker } | undefined,
+): { readonly settings: CardinalitySettings; readonly tracker: CardinalityTracker } | undefined {
+  if (!settings.enabled) return undefined;
+  if (
+    current !== undefined &&
+    current.settings.maxMetrics === settings.maxMetrics &&
+    current.settings.maxKeysPerMetric === settings.maxKeysPerMetric &&
+    current.settings.windowMs === settings.windowMs
+  ) {
+    return current;
+  }
+  return { settings, tracker: new CardinalityTracker(settings) };
 }
 
 interface Running {
@@ -57,15 +87,29 @@ export async function runCollector(args: ConfigArgs): Promise<number> {
   // One registry for the life of the process: counters (drops included) survive reloads.
   const metrics = new MetricsRegistry();
   registerProcessMetrics(metrics);
+  let cardinality: ReturnType<typeof trackerFor>;
   const start = async (config: ResolvedConfig): Promise<Running> => {
-    const service = buildService(config, logger, metrics);
     const t = config.service.telemetry.metrics;
+    const served = t.level !== 'none' && t.address !== '';
+    // Nothing would show what the tracker learns without the server: do not pay for it then.
+    cardinality = served ? trackerFor(config.service.telemetry.cardinality, cardinality) : undefined;
+    const tracker = cardinality?.tracker;
+    const service = buildService(config, logger, metrics, tracker);
     let telemetry: TelemetryServer | undefined;
-    if (t.level !== 'none' && t.address !== '') {
-      telemetry = await startTelemetryServer(t.address, metrics, (err) =>
-        logger.error({ err: errorMessage(err) }, 'own-metrics server error'),
+    if (served) {
+      telemetry = await startTelemetryServer(
+        t.address,
+        metrics,
+        (err) => logger.error({ err: errorMessage(err) }, 'own-metrics server error'),
+        {
+          status: () => ({ pipelines: config.service.pipelines, statuses: () => service.statuses() }),
+          cardinality: () => tracker,
+        },
       );
-      logger.info({ address: t.address }, 'serving own metrics on /metrics');
+      logger.info(
+        { address: t.address, cardinality: tracker !== undefined },
+        'serving own metrics on /metrics, status on /, cardinality explorer on /cardinality',
+      );
     }
     try {
       await service.start();

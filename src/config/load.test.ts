@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { DEFAULT_CARDINALITY } from './service.js';
 import { formatted, load, loadErrors, PIPELINE, tempFiles } from './testing.js';
 
 const files = tempFiles();
@@ -35,6 +36,7 @@ describe('loadConfig: resolving', () => {
     assert.deepEqual(result.config.service.telemetry, {
       logs: { level: 'info' },
       metrics: { level: 'normal', address: '127.0.0.1:8888' },
+      cardinality: DEFAULT_CARDINALITY,
     });
     assert.deepEqual(result.warnings, []);
   });
@@ -102,6 +104,7 @@ service:
     assert.deepEqual((await load({ sources: [plain] })).config.service.telemetry, {
       logs: { level: 'debug' },
       metrics: { level: 'detailed', address: '' },
+      cardinality: DEFAULT_CARDINALITY,
     });
     const readers = files.write(
       'tel2.yaml',

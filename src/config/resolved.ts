@@ -28,6 +28,14 @@ export interface ResolvedPipeline {
   readonly exporters: readonly string[];
 }
 
+/** Resolved `service.telemetry.cardinality`. */
+export interface CardinalitySettings {
+  readonly enabled: boolean;
+  readonly maxMetrics: number;
+  readonly maxKeysPerMetric: number;
+  readonly windowMs: number;
+}
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface ResolvedConfig {
@@ -42,6 +50,8 @@ export interface ResolvedConfig {
       readonly logs: { readonly level: LogLevel };
       /** `address: ''` or `level: none` turns the own-metrics endpoint off. */
       readonly metrics: { readonly level: 'none' | 'basic' | 'normal' | 'detailed'; readonly address: string };
+      /** The cardinality explorer's tracker (served on the own-metrics address). */
+      readonly cardinality: CardinalitySettings;
     };
   };
 }

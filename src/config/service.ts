@@ -7,10 +7,11 @@ import { checkValue } from './check.js';
 import { isPlainObject, type LNode, nodeAt, type Path, toPlain } from './located.js';
 import { overlay } from './overlay.js';
 import type { Reporter } from './report.js';
-import type { LogLevel, ResolvedConfig, ResolvedPipeline } from './resolved.js';
+import type { CardinalitySettings, LogLevel, ResolvedConfig, ResolvedPipeline } from './resolved.js';
 import type { SchemaObject } from './schema-walk.js';
 import { type ComponentSection, SECTION_KIND, supportedSignals } from './sections.js';
 import { hint } from './suggest.js';
+import { Duration, durationMs } from './types.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 export const METRICS_LEVELS = ['none', 'basic', 'normal', 'detailed'] as const;
@@ -53,8 +54,44 @@ export const PrometheusReaderSchema = Type.Object(
   { ...closed, description: "The Collector's newer form of metrics.address (one Prometheus pull reader)." },
 );
 
+export const CardinalitySchema = Type.Object(
+  {
+    enabled: Type.Optional(
+      Type.Boolean({ default: true, description: 'Track series per metric for the cardinality explorer.' }),
+    ),
+    max_metrics: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        default: 1000,
+        description: 'Metrics (name + type) tracked at once; more are counted as overflow.',
+      }),
+    ),
+    max_keys_per_metric: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 256,
+        default: 16,
+        description: 'Data point attribute keys tracked per metric; more are counted as overflow.',
+      }),
+    ),
+    window: Type.Optional(
+      Duration('What "active" means: series seen in this window (whole minutes, 1m to 60m).', '15m'),
+    ),
+  },
+  { ...closed, description: 'The cardinality explorer on the own-metrics address (/cardinality).' },
+);
+
+export const DEFAULT_CARDINALITY: CardinalitySettings = {
+  enabled: true,
+  maxMetrics: 1000,
+  maxKeysPerMetric: 16,
+  windowMs: 15 * 60_000,
+};
+
 export const TelemetrySchema = Type.Object(
   {
+    cardinality: Type.Optional(CardinalitySchema),
     logs: Type.Optional(
       Type.Object(
         { level: Type.Optional(literals(LOG_LEVELS, { default: 'info', description: 'Minimum log level.' })) },
@@ -136,7 +173,26 @@ export function resolveService(root: LNode | undefined, configured: Configured, 
 const DEFAULT_TELEMETRY: ServiceTelemetry = {
   logs: { level: 'info' },
   metrics: { level: 'normal', address: DEFAULT_METRICS_ADDRESS },
+  cardinality: DEFAULT_CARDINALITY,
 };
+
+function resolveCardinality(c: Static<typeof CardinalitySchema> | undefined, report: Reporter): CardinalitySettings {
+  const windowText = c?.window ?? '15m';
+  const ms = durationMs(windowText);
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 1 || minutes > 60 || minutes * 60_000 !== ms) {
+    report.error(
+      ['service', 'telemetry', 'cardinality', 'window'],
+      `window must be whole minutes from 1m to 60m, got "${windowText}"`,
+    );
+  }
+  return {
+    enabled: c?.enabled ?? DEFAULT_CARDINALITY.enabled,
+    maxMetrics: c?.max_metrics ?? DEFAULT_CARDINALITY.maxMetrics,
+    maxKeysPerMetric: c?.max_keys_per_metric ?? DEFAULT_CARDINALITY.maxKeysPerMetric,
+    windowMs: Math.min(60, Math.max(1, minutes)) * 60_000,
+  };
+}
 
 function arrayOrEmpty(value: unknown): readonly unknown[] {
   return Array.isArray(value) ? value : [];
@@ -285,8 +341,11 @@ function resolveTelemetry(
   const metrics = t.metrics ?? {};
   const level = (metrics.level ?? 'normal') as ServiceTelemetry['metrics']['level'];
   const logs = { level: (t.logs?.level ?? 'info') as LogLevel };
+  const cardinality = resolveCardinality(t.cardinality, report);
   const reader = metrics.readers?.[0];
-  if (reader === undefined) return { logs, metrics: { level, address: metrics.address ?? DEFAULT_METRICS_ADDRESS } };
+  if (reader === undefined) {
+    return { logs, metrics: { level, address: metrics.address ?? DEFAULT_METRICS_ADDRESS }, cardinality };
+  }
   if (addressWritten) {
     report.error(
       ['service', 'telemetry', 'metrics', 'readers'],
@@ -296,7 +355,7 @@ function resolveTelemetry(
   }
   const { host = DEFAULT_PULL_HOST, port = DEFAULT_PULL_PORT } = reader.pull.exporter.prometheus;
   const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-  return { logs, metrics: { level, address } };
+  return { logs, metrics: { level, address }, cardinality };
 }
 
 type ServiceTelemetry = ResolvedConfig['service']['telemetry'];

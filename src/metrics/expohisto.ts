@@ -6,7 +6,7 @@
 // so an exact power of two 2^k lands in bucket (k << scale) - 1. Negative values are mapped by magnitude
 // into a separate `negative` range with the same scale.
 
-import type { Exemplar, ExponentialHistogramDataPoint, KeyValue } from '../pdata/model.js';
+import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoint, KeyValue } from '../pdata/model.js';
 
 export const MIN_SCALE = -10;
 export const MAX_SCALE = 20;
@@ -320,10 +320,10 @@ export class ExpoHistogram {
   }
   /** undefined when nothing was recorded or min/max recording is off. */
   get min(): number | undefined {
-    return this.recordMinMax && this.#count > 0 ? this.#min : undefined;
+    return this.recordMinMax && this.#count > 0 && this.#min <= this.#max ? this.#min : undefined;
   }
   get max(): number | undefined {
-    return this.recordMinMax && this.#count > 0 ? this.#max : undefined;
+    return this.recordMinMax && this.#count > 0 && this.#min <= this.#max ? this.#max : undefined;
   }
   get zeroCount(): number {
     return this.#zeroCount;
@@ -439,6 +439,102 @@ export class ExpoHistogram {
     return changeNeeded(low, high, this.maxSize);
   }
 
+  /**
+   * Replaces sum/min/max with known exact values (e.g. after placing converted bucket counts at representative
+   * values). `min`/`max` undefined marks them unknown: they are then left out of data points and merges.
+   */
+  setStats(sum: number, min: number | undefined, max: number | undefined): void {
+    this.#sum = sum;
+    if (min === undefined || max === undefined) {
+      this.#min = Number.POSITIVE_INFINITY;
+      this.#max = Number.NEGATIVE_INFINITY;
+    } else {
+      this.#min = min;
+      this.#max = max;
+    }
+  }
+
+  /** Empties the histogram; the scale goes back to maxScale and the zero threshold is kept. */
+  reset(): void {
+    this.#scale = this.maxScale;
+    this.#zeroCount = 0;
+    this.#count = 0;
+    this.#sum = 0;
+    this.#min = Number.POSITIVE_INFINITY;
+    this.#max = Number.NEGATIVE_INFINITY;
+    this.#positive = new BucketRange();
+    this.#negative = new BucketRange();
+  }
+
+  /**
+   * An accumulator holding an OTLP data point's buckets and statistics (counts become numbers: exact up to 2^53).
+   * The point's scale may exceed `options.maxScale` or its ranges `maxSize`: it is then downscaled to fit. A point
+   * without min/max yields a histogram whose min/max are unknown (left out of merges and data points); `sum` is
+   * taken as 0 when absent (callers track presence).
+   */
+  static fromDataPoint(point: ExponentialHistogramDataPoint, options: ExpoHistogramOptions = {}): ExpoHistogram {
+    const h = new ExpoHistogram({ ...options, zeroThreshold: Math.max(point.zeroThreshold, 0) || 0 });
+    checkScale(point.scale);
+    h.#scale = point.scale;
+    h.#zeroCount = Number(point.zeroCount);
+    h.#count = Number(point.count);
+    h.#sum = point.sum ?? 0;
+    if (point.min !== undefined && point.max !== undefined) {
+      h.#min = point.min;
+      h.#max = point.max;
+    }
+    h.#positive = rangeFrom(point.positive);
+    h.#negative = rangeFrom(point.negative);
+    const change = Math.max(
+      h.#scale - h.maxScale,
+      h.#positive.empty ? 0 : changeNeeded(h.#positive.offset, h.#positive.end, h.maxSize),
+      h.#negative.empty ? 0 : changeNeeded(h.#negative.offset, h.#negative.end, h.maxSize),
+    );
+    if (change > 0) h.downscale(Math.min(change, h.#scale - MIN_SCALE));
+    return h;
+  }
+
+  /**
+   * `this - prev` as a new histogram (cumulative to delta), or undefined when `prev` cannot precede `this` in one
+   * cumulative stream: count or a bucket decreased, the scale increased or the zero threshold decreased (a reset).
+   * `prev` is downscaled (on a copy) to this scale first; min/max of the result are unknown.
+   */
+  deltaFrom(prev: ExpoHistogram): ExpoHistogram | undefined {
+    if (prev.#scale < this.#scale || prev.#count > this.#count || prev.#zeroThreshold > this.#zeroThreshold) {
+      return undefined;
+    }
+    const p = prev.#scale === this.#scale ? prev : prev.clone();
+    if (p !== prev) p.downscale(prev.#scale - this.#scale);
+    const out = this.clone();
+    out.#min = Number.POSITIVE_INFINITY;
+    out.#max = Number.NEGATIVE_INFINITY;
+    out.#count -= p.#count;
+    out.#sum -= p.#sum;
+    let zero = p.#zeroCount;
+    if (p.#zeroThreshold < this.#zeroThreshold) {
+      // Buckets the wider threshold swallowed were counted in this point's zero bucket.
+      const q = p === prev ? p.clone() : p;
+      zero += q.#positive.removeAtOrBelow(this.#zeroThreshold, q.#scale);
+      zero += q.#negative.removeAtOrBelow(this.#zeroThreshold, q.#scale);
+      if (!subtractRange(out.#positive, q.#positive) || !subtractRange(out.#negative, q.#negative)) return undefined;
+    } else if (!subtractRange(out.#positive, p.#positive) || !subtractRange(out.#negative, p.#negative)) {
+      return undefined;
+    }
+    out.#zeroCount -= zero;
+    if (out.#zeroCount < 0) return undefined;
+    out.#positive.trim();
+    out.#negative.trim();
+    return out;
+  }
+
+  /** Calls `fn` for every non-empty bucket: sign (1 positive, -1 negative), index, count (scale = this.scale). */
+  forEachBucket(fn: (sign: 1 | -1, index: number, count: number) => void): void {
+    const pos = this.#positive;
+    for (let i = 0; i < pos.counts.length; i++) if (pos.counts[i]! > 0) fn(1, pos.offset + i, pos.counts[i]!);
+    const neg = this.#negative;
+    for (let i = 0; i < neg.counts.length; i++) if (neg.counts[i]! > 0) fn(-1, neg.offset + i, neg.counts[i]!);
+  }
+
   clone(): ExpoHistogram {
     const copy = new ExpoHistogram({
       maxSize: this.maxSize,
@@ -481,4 +577,28 @@ export class ExpoHistogram {
     if (max !== undefined) point.max = max;
     return point;
   }
+}
+
+function rangeFrom(b: ExponentialHistogramBuckets | undefined): BucketRange {
+  const r = new BucketRange();
+  if (b === undefined || b.bucketCounts.length === 0) return r;
+  r.offset = b.offset;
+  r.counts = b.bucketCounts.map((c) => Number(c));
+  r.trim();
+  return r;
+}
+
+/** mine -= theirs bucket-wise (same scale); false when some bucket would go negative. */
+function subtractRange(mine: BucketRange, theirs: BucketRange): boolean {
+  for (let i = 0; i < theirs.counts.length; i++) {
+    const c = theirs.counts[i]!;
+    if (c === 0) continue;
+    const idx = theirs.offset + i;
+    if (mine.empty || idx < mine.offset || idx > mine.end) return false;
+    const j = idx - mine.offset;
+    const left = mine.counts[j]! - c;
+    if (left < 0) return false;
+    mine.counts[j] = left;
+  }
+  return true;
 }

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { Consumer, ExporterFactory, Host, ProcessorFactory, ReceiverFactory } from '../component/component.js';
 import { permanentError, retryableError } from '../component/errors.js';
 import type { ResolvedComponent, ResolvedConfig, ResolvedPipeline } from '../config/resolved.js';
+import { DEFAULT_CARDINALITY } from '../config/service.js';
 import { Batch } from '../pdata/batch.js';
 import type { ExportTraceServiceRequest, Signal } from '../pdata/model.js';
 import { silentLogger } from '../telemetry/logger.js';
@@ -208,7 +209,11 @@ function config(pipelines: ResolvedPipeline[]): ResolvedConfig {
     service: {
       extensions: [],
       pipelines,
-      telemetry: { logs: { level: 'info' }, metrics: { level: 'normal', address: '' } },
+      telemetry: {
+        logs: { level: 'info' },
+        metrics: { level: 'normal', address: '' },
+        cardinality: DEFAULT_CARDINALITY,
+      },
     },
   };
 }

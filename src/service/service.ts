@@ -16,6 +16,7 @@ import type {
 import { errorMessage } from '../component/errors.js';
 import { type ComponentId, formatComponentId } from '../component/id.js';
 import type { ResolvedConfig, ResolvedPipeline } from '../config/resolved.js';
+import type { Batch } from '../pdata/batch.js';
 import type { Signal } from '../pdata/model.js';
 import { componentLogger, type Logger } from '../telemetry/logger.js';
 import type { MetricsRegistry } from '../telemetry/metrics.js';
@@ -26,6 +27,28 @@ export interface ServiceOptions {
   readonly metrics: MetricsRegistry;
   /** The admission guard receivers consult before reading a body (memory_limiter's). */
   readonly memoryGuard?: () => MemoryGuard | undefined;
+  /** Sees every metrics batch once per receiver output, before the fanout to pipelines
+   * (the cardinality tracker). Must not change the batch and must not throw. */
+  readonly metricsTap?: MetricsTap;
+}
+
+export interface MetricsTap {
+  observe(batch: Batch<'metrics'>): void;
+}
+
+/** `inner` with `tap` looking at each batch first; same capability as `inner`. */
+export function tapMetrics(inner: Consumer<'metrics'>, tap: MetricsTap): Consumer<'metrics'> {
+  return {
+    mutatesData: inner.mutatesData,
+    consume: (batch) => {
+      try {
+        tap.observe(batch);
+      } catch {
+        // A tap never costs the data: its failures are its own to count.
+      }
+      return inner.consume(batch);
+    },
+  };
 }
 
 interface Node {
@@ -49,6 +72,7 @@ export class Service implements Host {
   private readonly logger: Logger;
   private readonly metrics: MetricsRegistry;
   private readonly guard: (() => MemoryGuard | undefined) | undefined;
+  private readonly metricsTap: MetricsTap | undefined;
   private readonly statusMap = new Map<string, StatusEntry>();
   private extensions: Node[] = [];
   private exporters: Node[] = [];
@@ -63,6 +87,7 @@ export class Service implements Host {
     this.logger = opts.logger;
     this.metrics = opts.metrics;
     this.guard = opts.memoryGuard;
+    this.metricsTap = opts.metricsTap;
     this.build();
   }
 
@@ -138,6 +163,10 @@ export class Service implements Host {
           .map((p) => entries.get(p.key) as Consumer);
         if (consumers.length === 0) continue;
         next[signal] = consumers.length === 1 ? (consumers[0] as Consumer) : new Fanout(consumers);
+      }
+      // Tapped where the receiver's output enters its pipelines: once per batch, whatever the fanout.
+      if (next.metrics !== undefined && this.metricsTap !== undefined) {
+        next.metrics = tapMetrics(next.metrics as Consumer<'metrics'>, this.metricsTap) as Consumer;
       }
       const component: Receiver = rc.factory.create(this.settings('receiver', rc.id), rc.config, next);
       this.receivers.push({ kind: 'receiver', key, id: rc.id, component, label: key });

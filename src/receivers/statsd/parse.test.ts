@@ -27,6 +27,7 @@ function metric(partial: Partial<StatsdMetric> & Pick<StatsdMetric, 'name' | 'ty
     sampleRate: 1,
     tags: [],
     rawTags: '',
+    simpleTags: false,
     containerId: undefined,
     timestamp: undefined,
     ...partial,
@@ -70,6 +71,7 @@ const good: [string, StatsdMetric][] = [
         ['url', 'http://x'],
       ],
       rawTags: 'env:prod,flag,url:http://x',
+      simpleTags: true,
     }),
   ],
   [

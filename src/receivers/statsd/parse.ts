@@ -44,6 +44,8 @@ export interface StatsdMetric {
   tags: [string, string][];
   /** The raw text of the tag field(s), '' when absent (several `|#` fields are joined with ','). */
   rawTags: string;
+  /** Some tag had no ':' (a DogStatsD "simple tag" such as `#flag`). */
+  simpleTags: boolean;
   /** From `|c:<id>`. */
   containerId: string | undefined;
   /** From DogStatsD `|T<unix seconds>`. */
@@ -146,6 +148,8 @@ export function parseNumber(s: string, start: number, end: number): number {
 
 // Per-value "explicit sign" flags for gauge lines; grown on demand, reused across calls.
 let signScratch = new Uint8Array(64);
+// Set by parseTags when an entry has no ':'; reset per line.
+let sawSimpleTag = false;
 
 /**
  * Parses one datagram. Every valid line produces `onMetric` (a fresh object the callee may keep); every invalid line
@@ -309,6 +313,7 @@ function parseLine(
   let haveRate = false;
   let tags: [string, string][] | undefined;
   let rawTags = '';
+  sawSimpleTag = false;
   let containerId: string | undefined;
   let timestamp: number | undefined;
   let f = typeEnd;
@@ -373,6 +378,7 @@ function parseLine(
       sampleRate,
       tags: tagList,
       rawTags,
+      simpleTags: sawSimpleTag,
       containerId,
       timestamp,
     });
@@ -391,6 +397,7 @@ function parseLine(
         sampleRate,
         tags: runStart === 0 ? tagList : tagList.slice(),
         rawTags,
+        simpleTags: sawSimpleTag,
         containerId,
         timestamp,
       });
@@ -409,6 +416,7 @@ function parseTags(s: string, a: number, b: number, out: [string, string][]): bo
       let k = s.indexOf(':', i);
       if (k === -1 || k > e) k = e;
       if (k === i) return false;
+      if (k === e) sawSimpleTag = true;
       out.push([s.slice(i, k), k === e ? '' : s.slice(k + 1, e)]);
     }
     i = e + 1;
