@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { ExponentialHistogramDataPoint } from '../pdata/model.js';
 import { ExpoHistogram, lowerBoundary, MAX_SCALE, MIN_SCALE, mapToIndex } from './expohisto.js';
 
 const SEED = 20260125;
@@ -424,5 +425,35 @@ describe('ExpoHistogram', () => {
       h.positive.counts,
       before.positive.counts.map((c) => 2 * c),
     );
+  });
+
+  it('fromDataPoint refuses bucket indexes no double maps to (hostile offsets), instead of allocating them', () => {
+    const point = (scale: number, offset: number, n: number): ExponentialHistogramDataPoint => ({
+      attributes: [],
+      startTimeUnixNano: 0n,
+      timeUnixNano: 1n,
+      count: BigInt(n),
+      scale,
+      zeroCount: 0n,
+      positive: { offset, bucketCounts: Array.from({ length: n }, () => 1n) },
+      flags: 0,
+      exemplars: [],
+      zeroThreshold: 0,
+    });
+    assert.throws(() => ExpoHistogram.fromDataPoint(point(20, 2_147_483_647, 2)), RangeError);
+    assert.throws(() => ExpoHistogram.fromDataPoint(point(20, -2_147_483_648, 2)), RangeError);
+    assert.throws(() => ExpoHistogram.fromDataPoint(point(0, 1023, 3)), RangeError);
+    assert.throws(() => ExpoHistogram.fromDataPoint(point(0, -1077, 1)), RangeError);
+    // the extreme valid buckets are accepted (MAX_VALUE and the smallest subnormal), with one index of slack
+    for (const scale of [-10, -3, 0, 3, 20]) {
+      const hi = mapToIndex(Number.MAX_VALUE, scale);
+      const lo = mapToIndex(Number.MIN_VALUE, scale);
+      assert.doesNotThrow(() => ExpoHistogram.fromDataPoint(point(scale, hi, 1)));
+      assert.doesNotThrow(() => ExpoHistogram.fromDataPoint(point(scale, lo, 1)));
+      assert.doesNotThrow(() => ExpoHistogram.fromDataPoint(point(scale, hi, 2)));
+      assert.doesNotThrow(() => ExpoHistogram.fromDataPoint(point(scale, lo - 1, 1)));
+      assert.throws(() => ExpoHistogram.fromDataPoint(point(scale, hi, 3)), RangeError);
+      assert.throws(() => ExpoHistogram.fromDataPoint(point(scale, lo - 2, 1)), RangeError);
+    }
   });
 });

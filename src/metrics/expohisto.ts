@@ -157,6 +157,16 @@ export function lowerBoundary(index: number, scale: number): number {
   return ldexp(r === 0 ? 1 : 2 ** (r / perPow2), q);
 }
 
+/** Index of the smallest positive double (2^-1074, mapped exactly) at `scale`. */
+function minIndex(scale: number): number {
+  return scale > 0 ? -1074 * 2 ** scale - 1 : -1075 >> -scale;
+}
+
+/** Index of Number.MAX_VALUE at `scale`. */
+function maxIndex(scale: number): number {
+  return scale > 0 ? 1024 * 2 ** scale - 1 : 1023 >> -scale;
+}
+
 /** Number of halvings of (low, high) needed until the range spans fewer than maxSize+1 buckets. */
 function changeNeeded(low: number, high: number, maxSize: number): number {
   let change = 0;
@@ -340,11 +350,12 @@ export class ExpoHistogram {
 
   /**
    * Records `value` `count` times. Returns false (and records nothing) for NaN/±Infinity or count 0.
-   * `count` must be a non-negative safe integer.
+   * `count` must be a finite non-negative integer (beyond 2^53 it is as exact as a double, like every count here:
+   * converted buckets of OTLP points may carry such counts).
    */
   record(value: number, count = 1): boolean {
-    if (!Number.isSafeInteger(count) || count < 0) {
-      throw new RangeError(`record count must be a non-negative safe integer: ${count}`);
+    if (!Number.isInteger(count) || count < 0) {
+      throw new RangeError(`record count must be a finite non-negative integer: ${count}`);
     }
     if (count === 0 || !Number.isFinite(value)) return false;
     this.#count += count;
@@ -485,6 +496,19 @@ export class ExpoHistogram {
     }
     h.#positive = rangeFrom(point.positive);
     h.#negative = rangeFrom(point.negative);
+    // Indexes no double maps to cannot come from a real producer; they would also overflow the 32-bit shifts of
+    // downscaling and make merges allocate arrays spanning the gap (a hostile point could abort the process).
+    // (One index of slack each side: producers may be off by one near the extremes, e.g. a naive log mapping of
+    // Number.MAX_VALUE.)
+    const lo = minIndex(point.scale) - 1;
+    const hi = maxIndex(point.scale) + 1;
+    for (const r of [h.#positive, h.#negative]) {
+      if (!r.empty && (r.offset < lo || r.end > hi)) {
+        throw new RangeError(
+          `exponential histogram buckets ${r.offset}..${r.end} outside the indexes of doubles at scale ${point.scale} (${lo}..${hi})`,
+        );
+      }
+    }
     const change = Math.max(
       h.#scale - h.maxScale,
       h.#positive.empty ? 0 : changeNeeded(h.#positive.offset, h.#positive.end, h.maxSize),

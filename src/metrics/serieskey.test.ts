@@ -40,4 +40,27 @@ describe('series keys', () => {
       { seed: 4, numRuns: 1000 },
     );
   });
+
+  it('attribute order never matters: any permutation of a set gives the same key', () => {
+    fc.assert(
+      fc.property(fc.oneof(stringAttrs, attributes), fc.integer(), (a: KeyValue[], seed: number) => {
+        fc.pre(new Set(a.map((kv) => kv.key)).size === a.length); // duplicate keys: last wins, order matters
+        const shuffled = [...a];
+        let x = seed >>> 0;
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+          const j = x % (i + 1);
+          [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+        }
+        assert.equal(seriesKey(shuffled), seriesKey(a));
+        assert.equal(storedSeriesKey(shuffled), seriesKey(a));
+      }),
+      { seed: 5, numRuns: 500 },
+    );
+    const ab: KeyValue[] = [
+      { key: 'a', value: '1' },
+      { key: 'b', value: '2' },
+    ];
+    assert.equal(seriesKey([ab[1]!, ab[0]!]), seriesKey(ab));
+  });
 });

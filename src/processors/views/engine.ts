@@ -106,7 +106,7 @@ export type DropReason =
   | 'drop_aggregation' // the view's aggregation is drop
   | 'unconvertible' // the aggregation cannot be computed from this point kind
   | 'no_value' // a number point without a value, or a NaN/Inf that cannot be added
-  | 'no_recorded_value' // staleness marker: the input series ended (its state is forgotten)
+  | 'no_recorded_value' // staleness marker: the input series ended (its state is kept until expiry)
   | 'out_of_order' // cumulative point not newer than the last one of its input series
   | 'input_limit' // too many cumulative input series tracked for one output metric
   | 'view_conflict'; // another view already produces a stream with this output name
@@ -133,6 +133,7 @@ type Feed =
   | 'dist_sum'; // distribution delta's sum added to a sum
 
 const OVERFLOW_ATTRS: readonly KeyValue[] = [{ key: 'otel.metric.overflow', value: true }];
+const OVERFLOW_KEY = seriesKey(OVERFLOW_ATTRS);
 
 /** Explicit-bucket distribution accumulator. */
 class ExplicitAcc {
@@ -237,6 +238,8 @@ export class OutSeries {
   updated = false;
   /** All feeding inputs ended: emit what is pending, then one no-recorded-value point, then forget. */
   ending = false;
+  /** Forgotten (no longer in its output metric): inputs still pointing here must find their series again. */
+  dead = false;
   // number outputs
   delta = 0;
   total = 0;
@@ -257,6 +260,8 @@ export class OutSeries {
 
 /** Per-input-series state of a cumulative input: the last cumulative value, to compute deltas. */
 class InNumber {
+  /** A no-recorded-value point ended it; kept until expiry in case the same stream resumes. */
+  ended = false;
   constructor(
     public out: OutSeries,
     public start: bigint,
@@ -292,6 +297,8 @@ class CountSlab {
 const U32_MAX = 0xffffffff;
 
 class InHist {
+  /** A no-recorded-value point ended it; kept until expiry in case the same stream resumes. */
+  ended = false;
   /** Slot in the output metric's CountSlab, or -1 when `own` holds the counts. */
   slot = -1;
   own: number[] | undefined = undefined;
@@ -332,6 +339,8 @@ function releaseCounts(om: OutMetric, st: InSeries): void {
   }
 }
 class InExpo {
+  /** A no-recorded-value point ended it; kept until expiry in case the same stream resumes. */
+  ended = false;
   constructor(
     public out: OutSeries,
     public start: bigint,
@@ -342,6 +351,8 @@ class InExpo {
   ) {}
 }
 class InSummary {
+  /** A no-recorded-value point ended it; kept until expiry in case the same stream resumes. */
+  ended = false;
   constructor(
     public out: OutSeries,
     public start: bigint,
@@ -561,7 +572,7 @@ export class ViewEngine {
       this.hooks.dropped('unconvertible', n, m.name);
       return;
     }
-    if (om.conflict) {
+    if (om.conflict && !this.reclaim(om)) {
       this.hooks.dropped('view_conflict', n, m.name);
       return;
     }
@@ -586,13 +597,24 @@ export class ViewEngine {
     }
   }
 
+  /** A stream that lost its name to another takes the name over once the owner was forgotten. */
+  private reclaim(om: OutMetric): boolean {
+    const claimKey = `${om.resKey}\u0001${om.scopeKey}\u0001${om.name}`;
+    if (this.claims.has(claimKey)) return false;
+    this.claims.set(claimKey, om);
+    om.conflict = false;
+    return true;
+  }
+
   /** The output series for a point's attributes (the overflow series once the limit is reached). */
   private seriesFor(om: OutMetric, attrs: readonly KeyValue[]): OutSeries {
     const kept = filterAttrs(om.view.keys, attrs);
     const key = seriesKey(kept);
     let s = om.series.get(key);
     if (s !== undefined) return s;
-    if (om.series.size >= om.view.limit - 1) {
+    // An input's own overflow series (an SDK or another views stage hit its limit) is the overflow series here too:
+    // as a regular series it would leave beside ours with the same attributes.
+    if (om.series.size >= om.view.limit - 1 || key === OVERFLOW_KEY) {
       if (om.overflow === undefined) om.overflow = new OutSeries(OVERFLOW_ATTRS, this.epoch);
       return om.overflow;
     }
@@ -601,15 +623,17 @@ export class ViewEngine {
     return s;
   }
 
-  /** Staleness marker on an input point: forget its input state; an output series whose inputs all ended ends. */
+  /**
+   * Staleness marker on an input point: the input series ended (an output series whose inputs all ended ends). Its
+   * last value is kept until it expires: a stream that resumes with the same start time (a source that failed once)
+   * then continues from it instead of being counted in full a second time.
+   */
   private ended(om: OutMetric, attrs: readonly KeyValue[], metric: string): void {
     this.hooks.dropped('no_recorded_value', 1, metric);
     if (!om.inCumulative) return;
-    const key = seriesKey(attrs);
-    const st = om.inputs.get(key);
-    if (st === undefined) return;
-    om.inputs.delete(key);
-    releaseCounts(om, st);
+    const st = om.inputs.get(seriesKey(attrs));
+    if (st === undefined || st.ended) return;
+    st.ended = true;
     st.out.inputs--;
     if (st.out.inputs <= 0) st.out.ending = true;
   }
@@ -620,7 +644,20 @@ export class ViewEngine {
     attrs: readonly KeyValue[],
     metric: string,
   ): { st: T | undefined; limited: boolean } {
-    const st = om.inputs.get(seriesKey(attrs)) as T | undefined;
+    const key = seriesKey(attrs);
+    let st = om.inputs.get(key) as T | undefined;
+    if (st?.ended === true) {
+      if (st.out.dead) {
+        // Its output series ended and was forgotten: start over (the new output starts at this input's start).
+        om.inputs.delete(key);
+        releaseCounts(om, st);
+        st = undefined;
+      } else {
+        st.ended = false;
+        st.out.inputs++;
+        st.out.ending = false;
+      }
+    }
     if (st === undefined && om.inputs.size >= om.inputLimit) {
       this.hooks.dropped('input_limit', 1, metric);
       return { st, limited: true };
@@ -711,7 +748,8 @@ export class ViewEngine {
     const s = st.out;
     this.noteOverflow(om, s);
     let d: number;
-    if (p.startTimeUnixNano !== st.start || v < st.v) {
+    // A decrease resets a monotonic sum only; an up-down counter going down is just a negative delta.
+    if (p.startTimeUnixNano !== st.start || (om.monotonic && v < st.v)) {
       this.hooks.reset();
       d = v;
     } else {
@@ -949,7 +987,7 @@ export class ViewEngine {
     const acc = this.distAcc(om, s);
     if (acc instanceof ExpoAcc) {
       acc.h.merge(h);
-      if (sum === undefined) acc.hasSum = false;
+      if (sum === undefined || !Number.isFinite(sum)) acc.hasSum = false;
       if (!minMaxKnown) acc.minMaxKnown = false;
       acc.empty = false;
     } else if (acc instanceof ExplicitAcc) {
@@ -1055,7 +1093,7 @@ export class ViewEngine {
         if (st.epoch <= expired) {
           om.inputs.delete(k);
           releaseCounts(om, st);
-          st.out.inputs--;
+          if (!st.ended) st.out.inputs--;
         }
       }
       if (om.outKind !== undefined && !om.conflict) {
@@ -1155,6 +1193,7 @@ export class ViewEngine {
           }
         }
         // Inputs feeding it expired in the same flush (they are touched whenever it is) or had ended.
+        s.dead = true;
         if (key === undefined) om.overflow = undefined;
         else om.series.delete(key);
         return;

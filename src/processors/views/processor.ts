@@ -132,7 +132,14 @@ export class ViewsProcessor<S extends Signal> implements Processor<S> {
   async start(_host: Host): Promise<void> {
     if (this.opts.manualFlush === true || this.signal !== 'metrics' || this.engine.views.length === 0) return;
     this.timer = setInterval(() => {
-      void this.flush();
+      // emit() handles refusals downstream; anything else is a bug: log it, keep the timer running.
+      this.flush().catch((err: unknown) =>
+        this.warn.warn(
+          'emit_bug',
+          { err: errorMessage(err) },
+          'views processor failed to emit; will retry next interval',
+        ),
+      );
     }, this.intervalMs);
     this.timer.unref();
   }

@@ -12,6 +12,7 @@ import {
   type ExportMetricsServiceRequest,
   type HistogramDataPoint,
   type Metric,
+  type MetricData,
   type NumberDataPoint,
 } from '../../pdata/model.js';
 import { defaultViewsConfig, type ViewConfig, validateViewsConfig } from './config.js';
@@ -718,5 +719,172 @@ describe('views config validation', () => {
     );
     assert.deepEqual(problems([{ selector: {} }]), ['views.0.selector']);
     assert.deepEqual(problems([{ selector: { instrument_name: 'a' }, stream: { name: 'b' } }]), []);
+  });
+});
+
+describe('views processor: attribute order', () => {
+  it('one input series whose attributes arrive in another order is still one series (no double count)', async () => {
+    const h = harness([
+      { selector: { instrument_name: 'requests' }, stream: { attribute_keys: { excluded: ['user'] } } },
+    ]);
+    const p = (a: Record<string, string>, v: bigint, t: bigint) => numberPoint(a, v, 10n, t);
+    await send(h, request([sum('requests', [p({ route: '/a', user: 'u1', zone: 'z' }, 5n, 20n)])]));
+    // same input series, same cumulative stream, attributes listed in another order
+    await send(h, request([sum('requests', [p({ zone: 'z', user: 'u1', route: '/a' }, 7n, 30n)])]));
+    const out = numbers((await flushed(h)).find((m) => m.name === 'requests'));
+    assert.deepEqual([...out.values()], [7]);
+  });
+});
+
+describe('views processor: hostile exponential histogram points', () => {
+  it('a point with bucket indexes no double maps to is dropped as unconvertible (no huge allocation)', async () => {
+    const h = harness([{ selector: { instrument_name: 'lat' } }]);
+    const pt = (offset: number, t: bigint) => ({
+      attributes: attrs({ a: 'x' }),
+      startTimeUnixNano: 0n,
+      timeUnixNano: t,
+      count: 2n,
+      sum: 2,
+      scale: 20,
+      zeroCount: 0n,
+      positive: { offset, bucketCounts: [1n, 1n] },
+      flags: 0,
+      exemplars: [],
+      zeroThreshold: 0,
+    });
+    const expo = (offset: number, t: bigint) =>
+      metric('lat', { type: 'exponentialHistogram', dataPoints: [pt(offset, t)], aggregationTemporality: DELTA });
+    await send(h, request([expo(0, 10n)]));
+    await send(h, request([expo(2_147_483_647, 20n)]));
+    const dropped = h.registry.counter('switchyard_processor_views_dropped_points_total', '');
+    assert.equal(dropped.get({ processor: 'views', reason: 'unconvertible' }), 1);
+    const out = (await flushed(h)).find((m) => m.name === 'lat');
+    assert.ok(out?.data?.type === 'exponentialHistogram');
+    assert.equal(out.data.dataPoints[0]?.count, 2n);
+  });
+});
+
+describe('views processor: cumulative up-down counters', () => {
+  it('a decrease of a non-monotonic cumulative sum is a change, not a reset', async () => {
+    const h = harness([
+      { selector: { instrument_name: 'queue.size' }, stream: { attribute_keys: { excluded: ['worker'] } } },
+    ]);
+    const q = (w: string, v: bigint, t: bigint) => numberPoint({ worker: w, queue: 'q' }, v, 10n, t);
+    await send(h, request([sum('queue.size', [q('w1', 10n, 20n), q('w2', 5n, 20n)], CUM, false)]));
+    assert.deepEqual([...numbers((await flushed(h)).find((m) => m.name === 'queue.size')).values()], [15]);
+    await send(h, request([sum('queue.size', [q('w1', 7n, 30n), q('w2', 5n, 30n)], CUM, false)]));
+    assert.deepEqual([...numbers((await flushed(h)).find((m) => m.name === 'queue.size')).values()], [12]);
+    assert.equal(h.registry.counter('switchyard_processor_views_resets_total', '').sum(), 0);
+  });
+});
+
+describe('views processor: an input overflow series', () => {
+  it('an incoming {otel.metric.overflow: true} series folds into the overflow series, never beside it', async () => {
+    const h = harness([{ selector: { instrument_name: 'burst' } }], { cardinality_limit: 2 });
+    const upstream = numberPoint({ 'otel.metric.overflow': true }, 5n, 1n, 2n);
+    await send(h, request([sum('burst', [upstream, numberPoint({ id: 'a' }, 1n, 1n, 2n)], DELTA)]));
+    await send(h, request([sum('burst', [numberPoint({ id: 'b' }, 2n, 1n, 2n)], DELTA)]));
+    const got = numbers((await flushed(h)).find((m) => m.name === 'burst'));
+    const overflowKey = attrsKey([{ key: 'otel.metric.overflow', value: true }]);
+    assert.equal(got.size, 2);
+    assert.equal(got.get(overflowKey), 5 + 2);
+    assert.equal(got.get(attrsKey(attrs({ id: 'a' }))), 1);
+  });
+});
+
+describe('views processor: NaN exponential histogram sums', () => {
+  it('a NaN sum leaves the output sum unset instead of emitting NaN', async () => {
+    const h = harness([{ selector: { instrument_name: 'lat' }, stream: { attribute_keys: { excluded: ['pod'] } } }]);
+    const src = new ExpoHistogram();
+    src.record(3);
+    const pt = (pod: string, sum: number) => {
+      const p = src.toDataPoint({ attributes: attrs({ pod }), startTimeUnixNano: 1n, timeUnixNano: 2n });
+      p.sum = sum;
+      return p;
+    };
+    await send(
+      h,
+      request([
+        metric('lat', {
+          type: 'exponentialHistogram',
+          dataPoints: [pt('a', Number.NaN), pt('b', 3)],
+          aggregationTemporality: DELTA,
+        }),
+      ]),
+    );
+    const out = (await flushed(h)).find((m) => m.name === 'lat');
+    assert.ok(out?.data?.type === 'exponentialHistogram');
+    const p = out.data.dataPoints[0];
+    assert.equal(p?.count, 2n);
+    assert.equal(p?.sum, undefined);
+  });
+});
+
+describe('views processor: name claims after the owner is gone', () => {
+  it('a stream that lost a name conflict takes the name over once the owner expired', async () => {
+    const h = harness([{ selector: { instrument_name: 'x' } }], { interval: '1m', state_expiry: '1m' });
+    // the app used to send x in ms; after a redeploy it sends x in s (another metric identity)
+    await send(h, request([metric('x', sumData([numberPoint({}, 1n, 1n, 2n)]), 'ms')]));
+    assert.equal((await flushed(h)).length, 1);
+    let t = 3n;
+    const next = async (): Promise<Metric[]> => {
+      await send(h, request([metric('x', sumData([numberPoint({}, t, 1n, t)]), 's')]));
+      t++;
+      return flushed(h);
+    };
+    await next(); // conflict while the ms stream is still held
+    await next(); // the ms stream ends (no-recorded-value point) and is forgotten
+    await next();
+    const out = await next();
+    const x = out.filter((m) => m.name === 'x' && m.unit === 's');
+    assert.equal(x.length, 1, 'the s stream is emitted once the ms stream is gone');
+  });
+});
+
+function sumData(points: NumberDataPoint[]): MetricData {
+  return { type: 'sum', dataPoints: points, aggregationTemporality: CUM, isMonotonic: true };
+}
+
+describe('views processor: huge bucket counts', () => {
+  it('an explicit bucket count beyond 2^53 converts to an exponential histogram instead of throwing', async () => {
+    const h = harness([
+      { selector: { instrument_name: 'h' }, stream: { aggregation: { base2_exponential_bucket_histogram: {} } } },
+    ]);
+    const p = histPoint({}, [1, 2], [1, 0, 0], 1n, 2n, { sum: 1 });
+    p.bucketCounts = [1n, 2n ** 60n, 0n];
+    p.count = 2n ** 60n + 1n;
+    await send(h, request([metric('h', { type: 'histogram', dataPoints: [p], aggregationTemporality: DELTA })]));
+    const out = (await flushed(h)).find((m) => m.name === 'h');
+    assert.ok(out?.data?.type === 'exponentialHistogram');
+    assert.equal(Number(out.data.dataPoints[0]?.count), 2 ** 60 + 1);
+  });
+});
+
+describe('views processor: an input that ended and resumes', () => {
+  it('a cumulative input resuming after a no-recorded-value point with the same start continues, no double count', async () => {
+    const h = harness([dropUser]);
+    const p = (u: string, v: bigint, t: bigint, flags = 0) => numberPoint({ user: u, route: '/a' }, v, 10n, t, flags);
+    await send(h, request([sum('requests', [p('u1', 100n, 20n), p('u2', 5n, 20n)])]));
+    assert.deepEqual([...numbers((await flushed(h)).find((m) => m.name === 'requests')).values()], [105]);
+    // u1's source failed once (staleness marker), u2 goes on
+    await send(h, request([sum('requests', [p('u1', 0n, 30n, DATA_POINT_FLAG_NO_RECORDED_VALUE), p('u2', 6n, 30n)])]));
+    assert.deepEqual([...numbers((await flushed(h)).find((m) => m.name === 'requests')).values()], [106]);
+    // u1 is back, same stream (same start): only its increase counts
+    await send(h, request([sum('requests', [p('u1', 101n, 40n), p('u2', 7n, 40n)])]));
+    assert.deepEqual([...numbers((await flushed(h)).find((m) => m.name === 'requests')).values()], [108]);
+  });
+
+  it('an input resuming after its output series ended starts the output again from its full value', async () => {
+    const h = harness([dropUser]);
+    const p = (v: bigint, t: bigint, flags = 0) => numberPoint({ user: 'u1', route: '/a' }, v, 10n, t, flags);
+    await send(h, request([sum('requests', [p(100n, 20n)])]));
+    await flushed(h);
+    await send(h, request([sum('requests', [p(0n, 30n, DATA_POINT_FLAG_NO_RECORDED_VALUE)])]));
+    const ended = await flushed(h);
+    assert.equal(ended[0]?.data?.dataPoints[0]?.flags, DATA_POINT_FLAG_NO_RECORDED_VALUE);
+    await send(h, request([sum('requests', [p(103n, 40n)])]));
+    const out = (await flushed(h)).find((m) => m.name === 'requests');
+    assert.deepEqual([...numbers(out).values()], [103]);
+    assert.equal(out?.data?.dataPoints[0]?.startTimeUnixNano, 10n);
   });
 });

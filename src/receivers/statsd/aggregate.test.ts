@@ -141,6 +141,37 @@ describe('statsd aggregation: gauges', () => {
     assert.equal(onlyValue(find(h.flush(4_000), 'g')), 10.5);
     assert.equal(h.agg.series, 1);
   });
+
+  test('gauge_expiry: a persisted gauge without writes stops being reported, a written one stays', () => {
+    // interval 1s, expiry 2s: reported in the interval of its write and one more, then forgotten.
+    const h = harness({ persist_gauges: true, aggregation_interval: '1s', gauge_expiry: '2s' });
+    h.send('idle:1|g\nbusy:1|g');
+    assert.deepEqual(
+      metrics(h.flush(2_000))
+        .map((m) => m.name)
+        .sort(),
+      ['busy', 'idle'],
+    );
+    h.send('busy:2|g');
+    assert.deepEqual(
+      metrics(h.flush(3_000))
+        .map((m) => m.name)
+        .sort(),
+      ['busy', 'idle'],
+    );
+    h.send('busy:3|g');
+    const third = h.flush(4_000);
+    assert.deepEqual(
+      metrics(third).map((m) => m.name),
+      ['busy'],
+    );
+    assert.equal(onlyValue(find(third, 'busy')), 3);
+    assert.equal(h.agg.expiredGauges, 1);
+    assert.equal(h.agg.series, 1);
+    // A delta after expiry sets the gauge afresh instead of adding to the forgotten value.
+    h.send('idle:+5|g');
+    assert.equal(onlyValue(find(h.flush(5_000), 'idle')), 5);
+  });
 });
 
 describe('statsd aggregation: sets', () => {
@@ -354,5 +385,26 @@ describe('statsd aggregation: attributes and series', () => {
       unsupported: 1,
     });
     assert.equal(h.agg.acceptedLines, 2);
+  });
+
+  test('a tiny sample rate on a histogram-mapped timer is refused, not thrown (hostile input)', () => {
+    const h = harness({ timer_histogram_mapping: [{ statsd_type: 'timer', observer_type: 'histogram' }] });
+    assert.doesNotThrow(() => h.send('t:1|ms|@1e-16\nt:2|ms'));
+    assert.equal(h.refused.get('bad_sample_rate'), 1);
+    const m = find(h.flush(2_000), 't');
+    assert.ok(m.data?.type === 'exponentialHistogram');
+    assert.equal(m.data.dataPoints[0]?.count, 1n);
+  });
+
+  test('set members of all sets together stay within max_samples_per_interval (memory bound)', () => {
+    const h = harness({ max_set_members: 100, max_samples_per_interval: 5 });
+    h.send('a:1|s\na:2|s\na:3|s\nb:1|s\nb:2|s\nb:3|s\nc:1|s\na:1|s');
+    assert.equal(h.refused.get('set_limit'), 2);
+    const req = h.flush(2_000);
+    assert.equal(onlyValue(find(req, 'a')), 3n);
+    assert.equal(onlyValue(find(req, 'b')), 2n);
+    // the budget is per interval
+    h.send('c:1|s\nc:2|s');
+    assert.equal(onlyValue(find(h.flush(3_000), 'c')), 2n);
   });
 });

@@ -42,6 +42,8 @@ interface GaugeState {
   value: number;
   /** Written this interval (persisted gauges are reported again either way). */
   touched: boolean;
+  /** Flushes in a row without a write (persisted gauges expire after `gaugeExpiryIntervals`). */
+  idle: number;
 }
 interface SetState {
   readonly kind: 'set';
@@ -98,6 +100,8 @@ export class Aggregator {
   clock: () => number = Date.now;
   /** Lines aggregated since the last `drainCounts`. */
   acceptedLines = 0;
+  /** Persisted gauges forgotten after `gauge_expiry` without a write. */
+  expiredGauges = 0;
   private current: Client | undefined;
   private readonly onMetricBound = (m: StatsdMetric): void => this.add(m);
 
@@ -184,6 +188,7 @@ export class Aggregator {
           // gauge it sets the signed value.
           st.value = m.delta && (st.touched || this.cfg.persistGauges) ? st.value + v : v;
           st.touched = true;
+          st.idle = 0;
         }
         break;
       }
@@ -194,6 +199,13 @@ export class Aggregator {
             this.refuse('set_limit', 1, `set '${m.name}' already holds ${this.cfg.maxSetMembers} members`);
             return;
           }
+          // Members of all sets share the per-interval sample budget: the per-set cap alone times the series cap
+          // is no memory bound.
+          if (this.samplesCount >= this.cfg.maxSamples) {
+            this.refuse('set_limit', 1, `${this.cfg.maxSamples} samples and set members already held this interval`);
+            return;
+          }
+          this.samplesCount++;
           st.members.add(member);
         }
         break;
@@ -274,6 +286,15 @@ export class Aggregator {
       const metrics = new Map<string, Metric>();
       let kept: Client | undefined;
       for (const s of client.byCanon.values()) {
+        if (s.state.kind === 'gauge' && !s.state.touched) s.state.idle++;
+        const expired =
+          s.state.kind === 'gauge' &&
+          this.cfg.gaugeExpiryIntervals > 0 &&
+          s.state.idle >= this.cfg.gaugeExpiryIntervals;
+        if (expired) {
+          this.expiredGauges++;
+          continue;
+        }
         this.emit(s, start, end, metrics);
         if (this.cfg.persistGauges && s.state.kind === 'gauge') {
           if (kept === undefined) {
@@ -286,7 +307,8 @@ export class Aggregator {
         }
       }
       if (kept !== undefined) {
-        for (const [raw, s] of client.byRaw) if (s.state.kind === 'gauge') kept.byRaw.set(raw, s);
+        const keptSeries = new Set(kept.byCanon.values());
+        for (const [raw, s] of client.byRaw) if (keptSeries.has(s)) kept.byRaw.set(raw, s);
       }
       if (metrics.size === 0) continue;
       resourceMetrics.push({
@@ -387,7 +409,7 @@ function newState(type: StatsdType, observer: Observer | undefined): State {
     case 'c':
       return { kind: 'counter', value: 0, allInt: true };
     case 'g':
-      return { kind: 'gauge', value: 0, touched: false };
+      return { kind: 'gauge', value: 0, touched: false, idle: 0 };
     case 's':
       return { kind: 'set', members: new Set() };
     case 'ms':

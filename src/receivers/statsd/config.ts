@@ -97,7 +97,17 @@ export const StatsdReceiverConfigSchema = Type.Object(
     ),
     is_monotonic_counter: Type.Optional(Type.Boolean({ default: false, description: 'Mark counter Sums monotonic' })),
     enable_ip_only_aggregation: Type.Optional(
-      Type.Boolean({ default: false, description: 'Aggregate per client IP instead of per IP and port' }),
+      Type.Boolean({
+        default: false,
+        description: 'With ignore_host: false, aggregate per client IP instead of per IP and port',
+      }),
+    ),
+    ignore_host: Type.Optional(
+      Type.Boolean({
+        description:
+          'Aggregate the lines of all clients together, as one StatsD server does (default true, or false when ' +
+          'enable_ip_only_aggregation is set). false: one resource per client with client.address (and client.port)',
+      }),
     ),
     timer_histogram_mapping: Type.Optional(
       Type.Array(MappingEntry, {
@@ -111,6 +121,12 @@ export const StatsdReceiverConfigSchema = Type.Object(
         description:
           'Keep gauges across intervals and report them every interval (Etsy statsd); false resets them each interval (Collector)',
       }),
+    ),
+    gauge_expiry: Type.Optional(
+      Duration(
+        'With persist_gauges: a gauge not written for this long is no longer reported (0 = kept until restart, as Etsy statsd)',
+        '0s',
+      ),
     ),
     max_series_per_interval: Type.Optional(
       Type.Integer({
@@ -178,9 +194,13 @@ export interface ResolvedStatsdConfig {
   readonly enableSimpleTags: boolean;
   readonly isMonotonicCounter: boolean;
   readonly ipOnly: boolean;
+  /** Aggregate across clients: no client identity in the key or the resource. */
+  readonly ignoreHost: boolean;
   readonly timer: Observer;
   readonly histogram: Observer;
   readonly persistGauges: boolean;
+  /** Persisted gauges are dropped after this many flushes without a write; 0 = never. */
+  readonly gaugeExpiryIntervals: number;
   readonly maxSeries: number;
   readonly maxSamples: number;
   readonly maxSetMembers: number;
@@ -250,9 +270,13 @@ export function resolveStatsdConfig(c: StatsdReceiverConfig): ResolvedStatsdConf
     enableSimpleTags: c.enable_simple_tags ?? false,
     isMonotonicCounter: c.is_monotonic_counter ?? false,
     ipOnly: c.enable_ip_only_aggregation ?? false,
+    ignoreHost: c.ignore_host ?? !(c.enable_ip_only_aggregation ?? false),
     timer,
     histogram,
     persistGauges: c.persist_gauges ?? false,
+    gaugeExpiryIntervals: Math.ceil(
+      durationMs(c.gauge_expiry ?? '0s') / Math.max(1, durationMs(c.aggregation_interval ?? '60s')),
+    ),
     maxSeries: c.max_series_per_interval ?? DEFAULT_MAX_SERIES,
     maxSamples: c.max_samples_per_interval ?? DEFAULT_MAX_SAMPLES,
     maxSetMembers: c.max_set_members ?? DEFAULT_MAX_SET_MEMBERS,
@@ -264,6 +288,18 @@ export function resolveStatsdConfig(c: StatsdReceiverConfig): ResolvedStatsdConf
 export function validateStatsdConfig(c: StatsdReceiverConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const transport = c.transport ?? 'udp';
+  if (c.ignore_host === true && c.enable_ip_only_aggregation === true) {
+    problems.push({
+      path: ['enable_ip_only_aggregation'],
+      message: 'aggregating per client IP needs ignore_host: false (ignore_host: true aggregates all clients together)',
+    });
+  }
+  if (c.gauge_expiry !== undefined && durationMs(c.gauge_expiry) > 0 && c.persist_gauges !== true) {
+    problems.push({
+      path: ['gauge_expiry'],
+      message: 'applies only with persist_gauges: true (gauges reset every interval otherwise)',
+    });
+  }
   if (c.endpoint !== undefined) {
     if (transport === 'unixgram') {
       if (c.endpoint !== DEFAULT_ENDPOINT && HOST_PORT.test(c.endpoint) && !c.endpoint.includes('/')) {

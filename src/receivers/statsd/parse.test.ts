@@ -146,6 +146,9 @@ const bad: [string, ParseErrorReason][] = [
   ['x:1|c|@abc', 'bad_sample_rate'],
   ['x:1|c|@NaN', 'bad_sample_rate'],
   ['x:1|c|@0.5|@0.5', 'bad_sample_rate'],
+  // 1/rate must be a usable weight: a safe integer range for histogram increments, finite for counters
+  ['x:1|ms|@1e-16', 'bad_sample_rate'],
+  ['x:1|c|@5e-324', 'bad_sample_rate'],
   ['x:1|c|#:v', 'bad_tags'],
   ['x:1|c|#a,:v', 'bad_tags'],
   ['x:1|c|c:', 'bad_container_id'],

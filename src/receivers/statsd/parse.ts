@@ -12,7 +12,7 @@
 // - Sets take the raw member string (everything between the first `:` and the first `|`, trimmed); `values` is empty.
 // - Packed values (DogStatsD v1.1) are accepted for every type except sets.
 // - `|T` is accepted for every type; DogStatsD only defines it for gauges and counts, so the consumer may ignore it.
-// - Sample rate must satisfy 0 < r <= 1; it is recorded for every type (meaningful for c/ms/h/d only).
+// - Sample rate must satisfy 0 < r <= 1 and 1/r <= 2^53 - 1 (a usable weight); it is recorded for every type (meaningful for c/ms/h/d only).
 // - DogStatsD events (`_e{...`) and service checks (`_sc|...`) are reported as 'unsupported'.
 
 export type StatsdType = 'c' | 'g' | 'ms' | 'h' | 'd' | 's';
@@ -328,11 +328,14 @@ function parseLine(
     const fc = s.charCodeAt(fa);
     if (fc === AT) {
       const r = parseNumber(s, fa + 1, fb);
-      if (haveRate || !(r > 0 && r <= 1)) {
+      // 1/r is the weight of each value: it must stay a safe integer range (histogram increments) and finite.
+      if (haveRate || !(r > 0 && r <= 1) || !(1 / r <= Number.MAX_SAFE_INTEGER)) {
         onError(
           line,
           'bad_sample_rate',
-          haveRate ? 'duplicate sample rate' : `sample rate '${s.slice(fa + 1, fb)}' not in (0, 1]`,
+          haveRate
+            ? 'duplicate sample rate'
+            : `sample rate '${s.slice(fa + 1, fb)}' not in (0, 1] or below 1/(2^53 - 1)`,
         );
         return;
       }

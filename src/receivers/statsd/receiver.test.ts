@@ -124,9 +124,9 @@ describe('statsd receiver over real sockets', () => {
     const accepted = registry.counter('otelcol_receiver_accepted_metric_points_total', '');
     assert.equal(accepted.get({ receiver: 'statsd', transport: 'udp' }), 3);
     assert.equal(lines(registry), 4);
-    // The resource carries the client address and port.
+    // By default all clients aggregate together: no client identity on the resource.
     const res = sink.batches[0]!.request().resourceMetrics[0]!.resource!.attributes.map((a) => a.key);
-    assert.deepEqual(res, ['client.address', 'client.port']);
+    assert.deepEqual(res, []);
     // Rate-limited warnings: one line per reason, not one per bad line.
     const warns = logs.lines.filter((l) => l['level'] === 40);
     assert.equal(warns.length, 2);
@@ -158,17 +158,23 @@ describe('statsd receiver over real sockets', () => {
     assert.equal(ps[1]!.startTimeUnixNano, ps[0]!.timeUnixNano, 'delta: start = previous flush');
   });
 
-  test('enable_ip_only_aggregation: two client ports, one series per IP', async () => {
-    for (const ipOnly of [false, true]) {
-      const { rx, sink } = await start({ aggregation_interval: '1h', enable_ip_only_aggregation: ipOnly });
+  test('client identity: all clients together by default, per IP:port with ignore_host: false, per IP', async () => {
+    const cases = [
+      { cfg: {}, values: [3n], keys: [] },
+      { cfg: { ignore_host: false }, values: [1n, 2n], keys: ['client.address', 'client.port'] },
+      { cfg: { enable_ip_only_aggregation: true }, values: [3n], keys: ['client.address'] },
+    ];
+    for (const c of cases) {
+      const { rx, sink } = await start({ aggregation_interval: '1h', ...c.cfg });
+      // Two sockets: two client ports on the same IP.
       await sendUdp(rx.address().port, ['c:1|c']);
       await sendUdp(rx.address().port, ['c:2|c']);
       await new Promise((r) => setTimeout(r, 100));
       await rx.shutdown();
       const values = sink.points('c').map((p) => p.value);
-      assert.deepEqual(values, ipOnly ? [3n] : [1n, 2n]);
+      assert.deepEqual(values, c.values, JSON.stringify(c.cfg));
       const keys = sink.batches[0]!.request().resourceMetrics[0]!.resource!.attributes.map((a) => a.key);
-      assert.deepEqual(keys, ipOnly ? ['client.address'] : ['client.address', 'client.port']);
+      assert.deepEqual(keys, c.keys, JSON.stringify(c.cfg));
     }
   });
 
@@ -325,6 +331,15 @@ describe('statsd receiver config', () => {
     );
     assert.deepEqual(validateStatsdConfig({ transport: 'unixgram', endpoint: '127.0.0.1:9' }).length, 1);
     assert.deepEqual(validateStatsdConfig({ transport: 'unixgram', endpoint: '/tmp/x.sock' }), []);
+    assert.deepEqual(
+      validateStatsdConfig({ ignore_host: true, enable_ip_only_aggregation: true }).map((p) => p.path.join('.')),
+      ['enable_ip_only_aggregation'],
+    );
+    assert.deepEqual(
+      validateStatsdConfig({ gauge_expiry: '5m' }).map((p) => p.path.join('.')),
+      ['gauge_expiry'],
+    );
+    assert.deepEqual(validateStatsdConfig({ persist_gauges: true, gauge_expiry: '5m' }), []);
     assert.deepEqual(validateStatsdConfig({ transport: 'tcp', endpoint: '[::1]:8125' }), []);
   });
 });

@@ -139,10 +139,12 @@ export class StatsdReceiver implements Receiver {
   }
 
   private clientKey(address: string, port: number): string {
+    if (this.config.ignoreHost) return '';
     return this.config.ipOnly ? address : `${address}:${port}`;
   }
 
   private clientAttrs(address: string, port: number): () => KeyValue[] {
+    if (this.config.ignoreHost) return this.noAttrs;
     return () => {
       const a: KeyValue[] = [{ key: 'client.address', value: address }];
       if (!this.config.ipOnly) a.push({ key: 'client.port', value: BigInt(port) });
