@@ -151,7 +151,7 @@ export function buildReport(view: TrackerView & { bytes(): number }, opts: Repor
       best !== undefined &&
       c.active >= SUGGEST_MIN_SERIES &&
       best.after <= c.active * SUGGEST_MAX_RATIO &&
-      !c.m.name.endsWith('…')
+      selectable(c.m.name)
     ) {
       suggestions.push(suggestion(c.m.name, c.m.kind, best.key, c.active, Math.min(best.after, c.active)));
     }
@@ -219,7 +219,7 @@ export function suggestionFor(detail: MetricReport): Suggestion | undefined {
   if (detail.activeSeries < SUGGEST_MIN_SERIES || best.seriesWithoutKey > detail.activeSeries * SUGGEST_MAX_RATIO) {
     return undefined;
   }
-  if (detail.name.endsWith('…')) return undefined;
+  if (!selectable(detail.name)) return undefined;
   return suggestion(
     detail.name,
     detail.type,
@@ -288,6 +288,13 @@ function keyFigures(k: KeyStats, epoch: number, scratch: DistinctSketch, active:
     seriesWithoutKeyExact,
     examples: [...k.examples],
   };
+}
+
+/** Whether a views selector can name exactly this metric: not a name cut short for display, and
+ * no `*` or `?`, which `instrument_name` reads as wildcards (the view would drop the key from
+ * other metrics too). */
+function selectable(name: string): boolean {
+  return !name.endsWith('…') && !name.includes('*') && !name.includes('?');
 }
 
 function suggestion(metric: string, type: PointKind, key: string, before: number, after: number): Suggestion {

@@ -16,6 +16,19 @@ describe('DistinctSketch', () => {
     assert.ok(Math.abs(s.estimate() - (EXACT_LIMIT + 1)) <= 5, `small-range estimate ${s.estimate()}`);
   });
 
+  it('never takes more memory in its exact form than its registers would: 2^p bytes', () => {
+    for (const p of [8, 10]) {
+      const s = new DistinctSketch(p);
+      let peak = 0;
+      for (let i = 0; i < 2_000; i++) {
+        s.add(h(i));
+        peak = Math.max(peak, s.bytes());
+      }
+      assert.equal(peak, 2 ** p, `precision ${p}`);
+      assert.equal(s.exactLimit, Math.min(EXACT_LIMIT, 2 ** p / 8));
+    }
+  });
+
   it('estimates large counts within 3 standard errors, in bounded memory', () => {
     const bound = 3 * standardError();
     for (const n of [1_000, 50_000, 300_000]) {

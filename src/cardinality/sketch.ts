@@ -2,11 +2,12 @@
 // HyperLogLog. Inputs must already be well mixed (every bit equally likely); callers pass hashes
 // finished with `mix32`.
 //
-// Memory: the exact set grows 8 -> 16 -> ... -> 2 * EXACT_LIMIT slots of 4 bytes (at most 512 B);
-// past EXACT_LIMIT distinct hashes it becomes 2^p one-byte registers (1 KiB at p = 10). The
+// Memory: the exact set grows 8 -> 16 -> ... -> 2 * limit slots of 4 bytes, where the limit is
+// EXACT_LIMIT or 2^p / 8 if smaller, so the exact form never takes more than the registers do;
+// past the limit it becomes 2^p one-byte registers (1 KiB at p = 10, 256 B at p = 8). The
 // HyperLogLog's relative standard error is 1.04 / sqrt(2^p): 3.25 % at p = 10.
 
-/** Distinct hashes kept exactly before switching to registers. */
+/** Distinct hashes kept exactly before switching to registers (fewer at low precision: 2^p / 8). */
 export const EXACT_LIMIT = 128;
 /** Register index bits. */
 export const DEFAULT_PRECISION = 10;
@@ -35,8 +36,12 @@ export class DistinctSketch {
   private n = 0;
   /** Register form, once more than EXACT_LIMIT distinct hashes arrived. */
   private regs: Uint8Array | undefined;
+  /** Distinct hashes kept exactly: 2 * limit slots of 4 bytes = at most the 2^p register bytes. */
+  readonly exactLimit: number;
 
-  constructor(readonly precision: number = DEFAULT_PRECISION) {}
+  constructor(readonly precision: number = DEFAULT_PRECISION) {
+    this.exactLimit = Math.min(EXACT_LIMIT, Math.max(1, (1 << precision) >> 3));
+  }
 
   /** True while the count is exact (up to 32-bit hash collisions). */
   get exact(): boolean {
@@ -83,7 +88,7 @@ export class DistinctSketch {
     }
     slots[i] = v;
     this.n++;
-    if (this.n > EXACT_LIMIT) this.toRegisters();
+    if (this.n > this.exactLimit) this.toRegisters();
     else if (this.n * 2 > slots.length) this.grow();
   }
 
@@ -117,7 +122,7 @@ export class DistinctSketch {
     this.n = 0;
   }
 
-  /** Distinct hashes seen: exact below EXACT_LIMIT, a HyperLogLog estimate above. */
+  /** Distinct hashes seen: exact up to `exactLimit`, a HyperLogLog estimate above. */
   estimate(): number {
     const regs = this.regs;
     if (regs === undefined) return this.n;

@@ -44,20 +44,21 @@ function within(actual: number, expected: number, bound: number, what: string): 
 describe('CardinalityTracker: exact below the threshold', () => {
   it('counts series, distinct values and the series left when a key is dropped', () => {
     const t = new CardinalityTracker();
-    feed(t, request([gauge('http.server.duration', userPoints(0, 60, 3))]));
+    // 30 users: within the exact range of both the series sketch and the per-key sketches.
+    feed(t, request([gauge('http.server.duration', userPoints(0, 30, 3))]));
     const d = detail(t, 'http.server.duration');
-    assert.equal(d.activeSeries, 60);
+    assert.equal(d.activeSeries, 30);
     assert.equal(d.exact, true);
     assert.equal(d.type, 'gauge');
-    assert.equal(d.points, 60);
+    assert.equal(d.points, 30);
     const user = key(t, 'http.server.duration', 'user_id');
     assert.deepEqual(
       { distinct: user.distinctValues, without: user.seriesWithoutKey, exact: user.exact, scope: user.scope },
-      { distinct: 60, without: 3, exact: true, scope: 'point' },
+      { distinct: 30, without: 3, exact: true, scope: 'point' },
     );
     const method = key(t, 'http.server.duration', 'http.request.method');
     assert.equal(method.distinctValues, 3);
-    assert.equal(method.seriesWithoutKey, 60, 'user_id alone still tells every series apart');
+    assert.equal(method.seriesWithoutKey, 30, 'user_id alone still tells every series apart');
     const svc = key(t, 'http.server.duration', 'service.name');
     assert.deepEqual([svc.scope, svc.distinctValues, svc.seriesWithoutKey], ['resource', 1, null]);
   });
@@ -279,6 +280,20 @@ function estimateOf(n: number): number {
   feed(t, request([gauge('m', userPoints(0, n))]));
   return detail(t, 'm').activeSeries;
 }
+
+describe('suggestions', () => {
+  it('are not made for names the views selector would read as a glob (* and ? match other metrics)', () => {
+    const t = new CardinalityTracker();
+    feed(t, request([gauge('jobs?done', userPoints(0, 400)), gauge('jobs.done', userPoints(0, 400))]));
+    const r = buildReport(t);
+    assert.deepEqual(
+      r.suggestions.map((s) => s.metric),
+      ['jobs.done'],
+    );
+    assert.equal(suggestionFor(detail(t, 'jobs?done')), undefined);
+    assert.equal(suggestionFor(detail(t, 'jobs.done'))?.key, 'user_id');
+  });
+});
 
 describe('suggestion YAML', () => {
   it('has the fixed views shape, quoting names only when YAML needs it', () => {

@@ -43,6 +43,12 @@ describe('metricName', () => {
     });
   }
 
+  it('gives non-monotonic sums unit and no _ratio (otlptranslator: only gauges get _ratio)', () => {
+    assert.equal(metricName('queue.fill', '1', 'updowncounter'), 'queue_fill');
+    assert.equal(metricName('memory.used', 'By', 'updowncounter'), 'memory_used_bytes');
+    assert.equal(metricName('conns.total', '', 'updowncounter'), 'conns_total');
+  });
+
   it('without suffixes only escapes', () => {
     assert.equal(metricName('http.requests', 's', 'counter', { addSuffixes: false }), 'http_requests');
     assert.equal(metricName('cpu.utilization', '1', 'gauge', { addSuffixes: false }), 'cpu_utilization');

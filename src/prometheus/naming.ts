@@ -7,6 +7,10 @@ import type { AnyValue, KeyValue } from '../pdata/model.js';
 /** What decides the name suffixes: `_total` for monotonic counters, `_ratio` for unit-1 gauges. */
 export type PromNameKind = 'counter' | 'gauge' | 'histogram' | 'summary';
 
+/** The kinds names are built for: a non-monotonic sum (`updowncounter`) is a Prometheus gauge but
+ * gets no `_ratio` (otlptranslator's MetricTypeNonMonotonicCounter). */
+export type NameKind = PromNameKind | 'updowncounter';
+
 export interface MetricNameOptions {
   /** Append unit, `_total` and `_ratio` suffixes (the Collector's `add_metric_suffixes`). Default true. */
   readonly addSuffixes?: boolean;
@@ -116,7 +120,7 @@ export function unitWord(unit: string): string {
 export function metricName(
   name: string,
   unit: string,
-  kind: PromNameKind,
+  kind: NameKind,
   opts: MetricNameOptions = {},
 ): string | undefined {
   let toks = tokens(name);

@@ -78,7 +78,8 @@ export interface Family {
 }
 
 export interface TargetInfo {
-  readonly labelText: string;
+  /** The latest attributes of the job/instance's resource. */
+  labelText: string;
   updatedMs: number;
 }
 
@@ -110,9 +111,11 @@ function attr(attrs: readonly KeyValue[], key: string): string {
   return '';
 }
 
+/** `k="v",...` of the labels with a value. Names starting with `__` are reserved to Prometheus
+ * (`__name__` among them, which scrapers reject outright): they are left out. */
 function labelTextOf(labels: Iterable<readonly [string, string]>): string {
   const parts: string[] = [];
-  for (const [k, v] of labels) if (v !== '') parts.push(`${k}="${escapeLabelValue(v)}"`);
+  for (const [k, v] of labels) if (v !== '' && !k.startsWith('__')) parts.push(`${k}="${escapeLabelValue(v)}"`);
   return parts.join(',');
 }
 
@@ -149,6 +152,7 @@ function kindOf(m: Metric): PromNameKind | undefined {
 
 export class Accumulator {
   readonly families = new Map<string, Family>();
+  /** job + NUL + instance -> its target_info. */
   readonly targets = new Map<string, TargetInfo>();
   /** Every name a live family writes or declares (both formats) -> that family. */
   private readonly claimed = new Map<string, Family>();
@@ -226,9 +230,14 @@ export class Accumulator {
       labels.set('instance', instance);
       for (const [k, v] of this.constLabels) labels.set(k, v);
       const text = labelTextOf([...labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
-      const t = this.targets.get(text);
-      if (t === undefined) this.targets.set(text, { labelText: text, updatedMs: nowMs });
-      else t.updatedMs = nowMs;
+      // At most one target_info per job/instance (the spec's MUST): the latest attributes win.
+      const key = `${job}\u0000${instance}`;
+      const t = this.targets.get(key);
+      if (t === undefined) this.targets.set(key, { labelText: text, updatedMs: nowMs });
+      else {
+        t.labelText = text;
+        t.updatedMs = nowMs;
+      }
     }
     return { job, instance };
   }
@@ -238,7 +247,9 @@ export class Accumulator {
     const kind = kindOf(m);
     if (d === undefined || kind === undefined || d.dataPoints.length === 0) return 0;
     const n = d.dataPoints.length;
-    const name = metricName(m.name, m.unit, kind, {
+    // A non-monotonic sum is a gauge in Prometheus but, as in otlptranslator, never gets `_ratio`.
+    const nameKind = d.type === 'sum' && !d.isMonotonic ? 'updowncounter' : kind;
+    const name = metricName(m.name, m.unit, nameKind, {
       addSuffixes: this.opts.addMetricSuffixes,
       namespace: this.opts.namespace,
     });
@@ -505,7 +516,11 @@ export class Accumulator {
     const h = s.value;
     if (h.kind !== 'histogram') return 'type_conflict';
     let step = advance(s, p.startTimeUnixNano, p.timeUnixNano, delta);
-    if (step === 'add' && !sameBounds(h.bounds, bounds)) step = 'replace';
+    if (step === 'add' && !sameBounds(h.bounds, bounds)) {
+      // New bounds: the sum restarts at this point, which starts a new series life.
+      step = 'replace';
+      if (p.startTimeUnixNano !== 0n) s.start = p.startTimeUnixNano;
+    }
     switch (step) {
       case 'drop':
         return 'out_of_order';

@@ -96,7 +96,12 @@ export function validate(cfg: PrometheusExporterConfig): ConfigProblem[] {
     }
   }
   for (const k of Object.keys(cfg.const_labels)) {
-    if (labelName(k) !== k) {
+    if (k.startsWith('__')) {
+      problems.push({
+        path: ['const_labels', k],
+        message: 'label names starting with "__" are reserved to Prometheus; use a name like "tenant"',
+      });
+    } else if (labelName(k) !== k) {
       problems.push({
         path: ['const_labels', k],
         message: `not a valid Prometheus label name; allowed: [a-zA-Z_][a-zA-Z0-9_]* not starting with a single "_"${labelName(k) === undefined ? '' : ` (did you mean "${labelName(k)}"?)`}`,

@@ -4,6 +4,7 @@
 // otelcol_exporter_send_failed_metric_points_total with a reason; the pipeline never fails.
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
 import type { CreateSettings, Exporter } from '../../component/component.js';
 import { errorMessage, permanentError } from '../../component/errors.js';
@@ -18,7 +19,7 @@ import { Accumulator, type PointDropReason } from './accumulator.js';
 import type { PrometheusExporterConfig } from './config.js';
 import { acceptsGzip, negotiateFormat, type ScrapeFormat } from './negotiate.js';
 import { PROTOBUF_CONTENT_TYPE, renderProtobuf } from './protobuf.js';
-import { renderChunks, renderExposition } from './render.js';
+import { renderChunkIterator, renderExposition } from './render.js';
 
 /** Bodies under this size are sent uncompressed even when gzip is accepted. */
 const GZIP_MIN_BYTES = 1024;
@@ -41,6 +42,10 @@ function contentType(format: ScrapeFormat): string {
 export interface PrometheusExporterOptions {
   /** Wall clock in ms (tests drive expiry with it). */
   readonly now?: () => number;
+  /** A connection with no traffic either way for this long is closed, including one whose
+   * client stopped reading a page (it would otherwise hold the page and a scrape slot for
+   * ever). Default 30 s. */
+  readonly idleTimeoutMs?: number;
 }
 
 export function createPrometheusExporter(
@@ -106,12 +111,14 @@ export function createPrometheusExporter(
 
   const offered = { openMetrics: cfg.enable_open_metrics, protobuf: cfg.enable_native_histograms };
 
-  const renderBody = (format: ScrapeFormat): Buffer[] => {
+  /** The page; text formats let the event loop run between chunks (a big page takes a while). */
+  const renderBody = async (format: ScrapeFormat): Promise<Buffer[]> => {
     if (format === 'protobuf') return renderProtobuf(acc, { sendTimestamps: cfg.send_timestamps });
     const chunks: Buffer[] = [];
-    renderChunks(acc, { format, sendTimestamps: cfg.send_timestamps }, (text) => {
+    for (const text of renderChunkIterator(acc, { format, sendTimestamps: cfg.send_timestamps })) {
       chunks.push(Buffer.from(text, 'utf8'));
-    });
+      await nextTurn();
+    }
     return chunks;
   };
 
@@ -145,7 +152,7 @@ export function createPrometheusExporter(
     inFlight++;
     try {
       expire();
-      const chunks = renderBody(format);
+      const chunks = await renderBody(format);
       let total = 0;
       for (const c of chunks) total += c.length;
       const headers: http.OutgoingHttpHeaders = {
@@ -217,6 +224,8 @@ export function createPrometheusExporter(
       srv.headersTimeout = 10_000;
       srv.requestTimeout = 30_000;
       srv.keepAliveTimeout = 65_000;
+      // No 'timeout' listener: Node destroys a socket idle this long (a stalled reader too).
+      srv.timeout = opts.idleTimeoutMs ?? 30_000;
       srv.maxConnections = 128;
       const bound = await listen(srv, p, host, (err) => {
         settings.logger.warn({ error: errorMessage(err) }, 'prometheus exporter server error');

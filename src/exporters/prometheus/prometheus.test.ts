@@ -558,6 +558,14 @@ describe('prometheus exporter: HTTP', () => {
 });
 
 describe('prometheus exporter: config', () => {
+  it('refuses const label names reserved to Prometheus (starting with __)', () => {
+    const problems = validate({ ...createDefaultConfig(), const_labels: { __tenant__: 'x', ok: 'y' } });
+    assert.deepEqual(
+      problems.map((p) => p.path.join('.')),
+      ['const_labels.__tenant__'],
+    );
+  });
+
   it('checks bounds, const label names and namespace', () => {
     assert.deepEqual(validate(createDefaultConfig()), []);
     const problems = validate({
@@ -570,5 +578,158 @@ describe('prometheus exporter: config', () => {
       problems.map((p) => p.path.join('.')),
       ['exponential_histogram_buckets.1', 'const_labels.bad.name', 'namespace'],
     );
+  });
+});
+
+describe('prometheus exporter: review fixes', () => {
+  it('never writes reserved `__` label names (a `__name__` label makes the whole page unparseable)', async () => {
+    const { exp, send } = setup({ enable_open_metrics: true });
+    await send(
+      request([metric('m', '', gauge([num(1, { __name__: 'evil', __meta__: 'x', ok: 'y' })]))], {
+        'service.name': 'svc',
+        __tenant__: 't',
+        'host.name': 'h',
+      }),
+    );
+    for (const format of ['text', 'openmetrics'] as const) {
+      const fams = parse(exp.render(format), format);
+      const s = fam(fams, 'm').samples[0] as Sample;
+      assert.deepEqual(
+        s.labels.map(([k]) => k),
+        ['job', 'ok', 'otel_scope_name', 'otel_scope_version'],
+      );
+      const t = fam(fams, format === 'openmetrics' ? 'target' : 'target_info').samples[0] as Sample;
+      assert.deepEqual(
+        t.labels.map(([k]) => k),
+        ['host_name', 'job'],
+      );
+    }
+  });
+
+  it('OpenMetrics: a histogram with negative buckets or without a sum has neither _sum nor _count', async () => {
+    const { exp, send } = setup({ enable_open_metrics: true });
+    await send(
+      request([
+        metric('temp', '', histogram([hist([-10, 0], [1n, 1n, 1n], -5)])),
+        metric('nosum', '', histogram([hist([1], [1n, 2n], undefined)])),
+        metric('neg.sum', '', histogram([hist([0, 1], [1n, 0n, 0n], -2)])),
+        metric('fine', '', histogram([hist([1], [1n, 2n], 4)])),
+      ]),
+    );
+    const om = parse(exp.render('openmetrics'), 'openmetrics');
+    for (const name of ['temp', 'nosum', 'neg_sum']) {
+      const names = new Set(fam(om, name).samples.map((s) => s.name));
+      assert.ok(!names.has(`${name}_sum`), `${name}_sum written`);
+      assert.ok(!names.has(`${name}_count`), `${name}_count written without _sum`);
+      assert.ok(names.has(`${name}_bucket`));
+    }
+    assert.equal(sampleValue(fam(om, 'fine'), 'fine_sum'), 4);
+    assert.equal(sampleValue(fam(om, 'fine'), 'fine_count'), 3);
+    // Text 0.0.4 has no such rule: _count always, _sum when the point has one.
+    const text = parse(exp.render('text'), 'text');
+    assert.equal(sampleValue(fam(text, 'temp'), 'temp_count'), 3);
+    assert.equal(sampleValue(fam(text, 'nosum'), 'nosum_count'), 3);
+  });
+
+  it('adds _ratio to gauges with unit 1 but not to non-monotonic sums (as otlptranslator)', async () => {
+    const { exp, send } = setup();
+    await send(
+      request([metric('queue.fill', '1', sum([num(0.5)], false)), metric('cpu.utilization', '1', gauge([num(0.25)]))]),
+    );
+    const fams = parse(exp.render('text'), 'text');
+    assert.equal(fam(fams, 'queue_fill').type, 'gauge');
+    fam(fams, 'cpu_utilization_ratio');
+  });
+
+  it('keeps at most one target_info per job and instance (the latest attributes)', async () => {
+    const { exp, send, clock } = setup();
+    const res = (host: string) => ({ 'service.name': 'svc', 'service.instance.id': 'i-1', 'host.name': host });
+    await send(request([metric('m', '', gauge([num(1)]))], res('h1')));
+    clock.now += 1000;
+    await send(request([metric('m', '', gauge([num(2)]))], res('h2')));
+    const t = fam(parse(exp.render('text'), 'text'), 'target_info');
+    assert.equal(t.samples.length, 1);
+    assert.equal(labelsOf(t.samples[0] as Sample).host_name, 'h2');
+  });
+
+  it('a restart of a delta histogram (new bounds) takes the new start time as _created', async () => {
+    const { exp, send } = setup({ enable_open_metrics: true });
+    const point = (bounds: number[], s: bigint, t: bigint) =>
+      request([
+        metric(
+          'lat',
+          '',
+          histogram([hist(bounds, bounds.map(() => 1n).concat(1n), 1, {}, T0 + s * SEC, T0 + t * SEC)], true),
+        ),
+      ]);
+    await send(point([1], 0n, 1n));
+    await send(point([1, 2], 1n, 2n));
+    const f = fam(parse(exp.render('openmetrics'), 'openmetrics'), 'lat');
+    assert.equal(sampleValue(f, 'lat_count'), 3);
+    assert.equal(sampleValue(f, 'lat_created'), Number(T0 + SEC) / 1e9);
+  });
+});
+
+describe('prometheus exporter: slow readers', () => {
+  it('a scraper that stops reading is cut off after the idle timeout instead of holding a scrape slot', async () => {
+    const settings = testSettings('prometheus');
+    const cfg: PrometheusExporterConfig = { ...createDefaultConfig(), endpoint: '127.0.0.1:0' };
+    const exp = createPrometheusExporter(settings, cfg, { idleTimeoutMs: 300 });
+    await exp.start({} as never);
+    const sockets: import('node:net').Socket[] = [];
+    try {
+      // A page too big for the socket buffers once gzipped (random label values do not compress).
+      const { randomBytes } = await import('node:crypto');
+      const pts = Array.from({ length: 150_000 }, (_, i) => num(i, { v: randomBytes(48).toString('base64') }));
+      await exp.consume(Batch.fromRequest('metrics', request([metric('m', '', gauge(pts))])));
+      const net = await import('node:net');
+      for (let i = 0; i < 5; i++) {
+        const s = net.connect(exp.port, '127.0.0.1');
+        s.on('error', () => {});
+        s.write('GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n');
+        s.pause();
+        sockets.push(s);
+      }
+      // The stalled scrapes hold the 4 slots until the idle timeout frees them; before, for ever.
+      let status = 0;
+      const until = Date.now() + 15_000;
+      while (status !== 200 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 250));
+        status = (await get(exp.port, '/metrics', { 'Accept-Encoding': 'gzip' })).status;
+      }
+      assert.equal(status, 200);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await exp.shutdown();
+    }
+  });
+});
+
+describe('prometheus exporter: big pages', () => {
+  it('a scrape of a big page yields to the event loop while it renders', async () => {
+    const { exp, send } = setup();
+    await exp.start({} as never);
+    try {
+      const pts = Array.from({ length: 100_000 }, (_, i) => num(i, { i: String(i), path: `/api/v1/items/${i}` }));
+      await send(request([metric('big', '', gauge(pts))]));
+      // Timer ticks while the page renders (it is rendered before its headers go out). Rendered
+      // in one go, the loop runs no timer until it is done (a tick or two around the request).
+      let ticks = 0;
+      const tick = setInterval(() => ticks++, 1);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: exp.port, path: '/metrics' }, (r) => {
+          clearInterval(tick);
+          r.resume();
+          r.on('end', () => resolve(r.statusCode ?? 0));
+        });
+        req.on('error', reject);
+      }).finally(() => clearInterval(tick));
+      assert.equal(status, 200);
+      assert.ok(ticks >= 10, `only ${ticks} timer ticks ran while 100,000 series rendered`);
+      const res = await get(exp.port, '/metrics');
+      assert.equal(fam(parse(res.body.toString('utf8'), 'text'), 'big').samples.length, 100_000);
+    } finally {
+      await exp.shutdown();
+    }
   });
 });

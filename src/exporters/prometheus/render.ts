@@ -44,18 +44,18 @@ function omType(f: Family): string {
 const CHUNK_LINES = 4096;
 
 /**
- * Render every family, sorted by name, series in insertion order, `target_info` first; the text
- * is handed out in chunks of whole lines (each ends with a newline). OpenMetrics output ends
- * with `# EOF`.
+ * Render every family, sorted by name, series in insertion order, `target_info` first, as chunks
+ * of whole lines (each ends with a newline). OpenMetrics output ends with `# EOF`. A caller may
+ * let other work run between chunks: families or series that go meanwhile are skipped.
  */
-export function renderChunks(acc: Accumulator, opts: RenderOptions, onChunk: (text: string) => void): void {
+export function* renderChunkIterator(acc: Accumulator, opts: RenderOptions): Generator<string, void, undefined> {
   const om = opts.format === 'openmetrics';
   let out: string[] = [];
-  const flush = (): void => {
-    if (out.length === 0) return;
+  const take = (): string => {
     out.push('');
-    onChunk(out.join('\n'));
+    const text = out.join('\n');
     out = [];
+    return text;
   };
   if (acc.targets.size > 0) {
     if (om) out.push('# TYPE target info', '# HELP target Target metadata');
@@ -64,13 +64,22 @@ export function renderChunks(acc: Accumulator, opts: RenderOptions, onChunk: (te
   }
   const names = [...acc.families.keys()].sort();
   for (const name of names) {
-    const f = acc.families.get(name) as Family;
-    if (f.series.size === 0) continue;
-    renderFamily(f, opts, out);
-    if (out.length >= CHUNK_LINES) flush();
+    const f = acc.families.get(name);
+    if (f === undefined || f.series.size === 0) continue;
+    renderHeader(f, opts, out);
+    const sample = f.type === 'counter' && om ? counterNames(f.name).sample : f.name;
+    for (const s of f.series.values()) {
+      renderSeries(f, sample, s, opts, out);
+      if (out.length >= CHUNK_LINES) yield take();
+    }
   }
   if (om) out.push('# EOF');
-  flush();
+  if (out.length > 0) yield take();
+}
+
+/** The chunks of `renderChunkIterator`, all at once. */
+export function renderChunks(acc: Accumulator, opts: RenderOptions, onChunk: (text: string) => void): void {
+  for (const text of renderChunkIterator(acc, opts)) onChunk(text);
 }
 
 /** The whole page as one string. */
@@ -80,11 +89,9 @@ export function renderExposition(acc: Accumulator, opts: RenderOptions): string 
   return parts.join('');
 }
 
-function renderFamily(f: Family, opts: RenderOptions, out: string[]): void {
+function renderHeader(f: Family, opts: RenderOptions, out: string[]): void {
   const om = opts.format === 'openmetrics';
-  const isCounter = f.type === 'counter';
-  const names = isCounter && om ? counterNames(f.name) : { family: f.name, sample: f.name };
-  const family = names.family;
+  const family = f.type === 'counter' && om ? counterNames(f.name).family : f.name;
   if (om) {
     out.push(`# TYPE ${family} ${omType(f)}`);
     if (f.unit !== '' && family.endsWith(`_${f.unit}`)) out.push(`# UNIT ${family} ${f.unit}`);
@@ -93,7 +100,6 @@ function renderFamily(f: Family, opts: RenderOptions, out: string[]): void {
     if (f.help !== '') out.push(`# HELP ${family} ${escapeHelp(f.help, 'text')}`);
     out.push(`# TYPE ${family} ${f.type}`);
   }
-  for (const s of f.series.values()) renderSeries(f, names.sample, s, opts, out);
 }
 
 function renderSeries(f: Family, sample: string, s: Series, opts: RenderOptions, out: string[]): void {
@@ -114,8 +120,18 @@ function renderSeries(f: Family, sample: string, s: Series, opts: RenderOptions,
         out.push(`${base}_bucket${braces(s.labelText, `le="${formatBound(v.bounds[i] as number)}"`)} ${cum}${ts}`);
       }
       out.push(`${base}_bucket${braces(s.labelText, 'le="+Inf"')} ${v.count}${ts}`);
-      if (v.sum !== undefined) out.push(`${base}_sum${lbl} ${formatValue(v.sum)}${ts}`);
-      out.push(`${base}_count${lbl} ${v.count}${ts}`);
+      if (om) {
+        // OpenMetrics: no _sum with negative buckets (nor a negative or NaN one: it is a
+        // counter), and _count if and only if _sum.
+        const sum = v.sum;
+        if (sum !== undefined && sum >= 0 && !((v.bounds[0] ?? 0) < 0)) {
+          out.push(`${base}_sum${lbl} ${formatValue(sum)}${ts}`);
+          out.push(`${base}_count${lbl} ${v.count}${ts}`);
+        }
+      } else {
+        if (v.sum !== undefined) out.push(`${base}_sum${lbl} ${formatValue(v.sum)}${ts}`);
+        out.push(`${base}_count${lbl} ${v.count}${ts}`);
+      }
       break;
     }
     case 'summary':
