@@ -45,3 +45,50 @@ describe('endpoints', () => {
     assert.equal(durationMs('1000h'), 2 ** 31 - 1);
   });
 });
+
+describe('unions of maps told apart by their key', () => {
+  const closed = { additionalProperties: false };
+  const aggregation = Type.Union([
+    Type.Object({ sum: Type.Object({}, closed) }, closed),
+    Type.Object({ drop: Type.Object({}, closed) }, closed),
+    Type.Object(
+      { histogram: Type.Object({ boundaries: Type.Array(Type.Number()), record_min_max: Type.Boolean() }, closed) },
+      closed,
+    ),
+  ]);
+  const schema = Type.Object({ views: Type.Array(Type.Object({ aggregation }, closed)) }, closed);
+  const problems = (views: unknown[]): string[] =>
+    checkValue(schema, { views }).problems.map((p) => `${p.path.join('.')}: ${p.message}`);
+
+  it('reports the errors inside the branch the key picked, not the other branches', () => {
+    assert.deepEqual(problems([{ aggregation: { histogram: { boundaries: [1], record_min_max: true, bogus: 1 } } }]), [
+      'views.0.aggregation.histogram.bogus: unknown key "bogus" (allowed: boundaries, record_min_max)',
+    ]);
+  });
+
+  it('names every allowed key, with a guess, for an unknown key', () => {
+    assert.deepEqual(problems([{ aggregation: { summ: {} } }]), [
+      'views.0.aggregation: unknown key "summ" (allowed: sum, drop, histogram; did you mean "sum"?)',
+    ]);
+  });
+
+  it('asks for exactly one key when several are set', () => {
+    assert.deepEqual(problems([{ aggregation: { sum: {}, drop: {} } }]), [
+      'views.0.aggregation: set exactly one of sum, drop, histogram (got sum and drop)',
+    ]);
+  });
+
+  it('keeps each list item to its own errors', () => {
+    assert.deepEqual(
+      problems([
+        { aggregation: { sum: {}, drop: {} } },
+        { aggregation: { sum: {} } },
+        { aggregation: { histogram: { boundaries: [1], record_min_max: 'yes' } } },
+      ]),
+      [
+        'views.0.aggregation: set exactly one of sum, drop, histogram (got sum and drop)',
+        'views.2.aggregation.histogram.record_min_max: must be a boolean (got "yes")',
+      ],
+    );
+  });
+});

@@ -124,8 +124,23 @@ function dropUnionNoise(errors: readonly ErrorObject[]): ErrorObject[] {
     const byBranch = new Map<string, ErrorObject[]>();
     for (const e of errors) {
       if (e === u || !e.schemaPath.startsWith(`${u.schemaPath}/`)) continue;
+      // The same schema validates every item of a list: keep to the errors of this union's data.
+      if (e.instancePath !== u.instancePath && !e.instancePath.startsWith(`${u.instancePath}/`)) continue;
       const branch = e.schemaPath.slice(u.schemaPath.length + 1).split('/')[0] ?? '';
       byBranch.set(branch, [...(byBranch.get(branch) ?? []), e]);
+    }
+    // A union of maps told apart by their keys ({sum: {}} | {drop: {}} | ...): the key written picks
+    // the branch. One branch picked: its errors are the ones that matter. None or several: only the
+    // union itself is reported (unionMessage says which keys are allowed).
+    const keyed = keyedBranches(u);
+    if (keyed !== undefined && isPlainObject(u.data)) {
+      const data = u.data;
+      const picked = keyed.flatMap((required, i) => (required.every((k) => k in data) ? [String(i)] : []));
+      for (const [branch, list] of byBranch) {
+        if (picked.length !== 1 || branch !== picked[0]) for (const e of list) dropped.add(e);
+      }
+      if (picked.length === 1) dropped.add(u);
+      continue;
     }
     const shallow = (list: readonly ErrorObject[]): boolean =>
       list.some((e) => e.instancePath === u.instancePath && ['type', 'const', 'enum'].includes(e.keyword));
@@ -199,7 +214,30 @@ function notAllowed(data: unknown, allowed: readonly unknown[], secret: boolean)
   return `invalid value ${show(data, secret)}${hint('allowed', typeof data === 'string' && !secret ? data : undefined, words)}`;
 }
 
+/** The required keys of each branch, when every branch is a map with required keys. */
+function keyedBranches(u: ErrorObject): string[][] | undefined {
+  const branches = Array.isArray(u.schema) ? u.schema.map(asSchema) : [];
+  if (branches.length < 2) return undefined;
+  const out: string[][] = [];
+  for (const b of branches) {
+    const required = b?.['required'];
+    if (b?.['type'] !== 'object' || !Array.isArray(required) || required.length === 0) return undefined;
+    out.push(required.map(String));
+  }
+  return out;
+}
+
 function unionMessage(e: ErrorObject, secret: boolean): string {
+  const keyed = keyedBranches(e);
+  if (keyed !== undefined && isPlainObject(e.data)) {
+    const allowed = [...new Set(keyed.flat())];
+    const given = Object.keys(e.data);
+    const known = given.filter((k) => allowed.includes(k));
+    if (known.length > 1) return `set exactly one of ${allowed.join(', ')} (got ${known.join(' and ')})`;
+    const unknown = given.find((k) => !allowed.includes(k));
+    if (unknown !== undefined) return `unknown key "${unknown}"${hint('allowed', unknown, allowed)}`;
+    return `set one of ${allowed.join(', ')}`;
+  }
   const branchSchemas = Array.isArray(e.schema) ? e.schema.map(asSchema) : [];
   const consts = branchSchemas.map((s) => s?.['const']).filter((c) => c !== undefined);
   if (consts.length > 0 && consts.length === branchSchemas.length) return notAllowed(e.data, consts, secret);
