@@ -445,6 +445,12 @@ describe('negotiation', () => {
     assert.equal(negotiateFormat('application/openmetrics-text;version=1.0.0;q=0', om), 'text');
     assert.equal(negotiateFormat(`${PROTOBUF_ACCEPT},${PROMETHEUS_ACCEPT}`, all), 'protobuf');
     assert.equal(negotiateFormat(`${PROTOBUF_ACCEPT},${PROMETHEUS_ACCEPT}`, om), 'openmetrics');
+    // Wildcards rank too: the most specific range decides each format's q.
+    assert.equal(negotiateFormat('*/*;q=1, application/openmetrics-text;q=0.1', om), 'text');
+    assert.equal(negotiateFormat('text/*;q=0.2, application/openmetrics-text;q=0.5', om), 'openmetrics');
+    assert.equal(negotiateFormat('application/*', all), 'openmetrics');
+    assert.equal(negotiateFormat('text/*, application/*;q=0.9', all), 'text');
+    assert.equal(negotiateFormat(`*/*;q=0.3, ${PROTOBUF_ACCEPT};q=0.2`, all), 'text');
     assert.equal(negotiateFormat('application/vnd.google.protobuf;proto=other;encoding=delimited', all), 'text');
   });
 
