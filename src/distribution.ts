@@ -6,15 +6,23 @@ import { fileExporterFactory } from './exporters/file/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { prometheusExporterFactory } from './exporters/prometheus/factory.js';
+import { prometheusRemoteWriteExporterFactory } from './exporters/prometheusremotewrite/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { memoryLimiterProcessorFactory } from './processors/memory_limiter/index.js';
 import { viewsProcessorFactory } from './processors/views/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
+import { prometheusReceiverFactory } from './receivers/prometheus/factory.js';
+import { prometheusRemoteWriteReceiverFactory } from './receivers/prometheusremotewrite/factory.js';
 import { statsdReceiverFactory } from './receivers/statsd/factory.js';
 
 export const distribution: Distribution = {
-  receivers: [otlpReceiverFactory, statsdReceiverFactory],
+  receivers: [
+    otlpReceiverFactory,
+    statsdReceiverFactory,
+    prometheusReceiverFactory,
+    prometheusRemoteWriteReceiverFactory,
+  ],
   processors: [batchProcessorFactory, memoryLimiterProcessorFactory, viewsProcessorFactory],
   exporters: [
     otlpExporterFactory,
@@ -22,6 +30,7 @@ export const distribution: Distribution = {
     debugExporterFactory,
     fileExporterFactory,
     prometheusExporterFactory,
+    prometheusRemoteWriteExporterFactory,
   ],
   extensions: [healthCheckExtensionFactory],
 };

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KeyValue } from '../pdata/model.js';
-import { labelName, labelsFromAttributes, labelValue, metricName, type PromNameKind, unitWord } from './naming.js';
+import {
+  labelName,
+  labelsFromAttributes,
+  labelValue,
+  metricName,
+  type PromNameKind,
+  unitFromWord,
+  unitWord,
+} from './naming.js';
 
 describe('metricName', () => {
   const table: ReadonlyArray<[string, string, PromNameKind, string | undefined]> = [
@@ -139,5 +147,18 @@ describe('labelsFromAttributes', () => {
     });
     assert.equal(labelValue(new Uint8Array([1, 2, 3])), 'AQID');
     assert.equal(labelValue(2n ** 63n - 1n), '9223372036854775807');
+  });
+});
+
+describe('unitFromWord: Prometheus unit words back to UCUM', () => {
+  it('inverts the unit words of metric names, and passes unknown words through', () => {
+    assert.equal(unitFromWord('seconds'), 's');
+    assert.equal(unitFromWord('kibibytes'), 'KiBy');
+    assert.equal(unitFromWord('ratio'), '1');
+    assert.equal(unitFromWord('percent'), '%');
+    assert.equal(unitFromWord('furlongs'), 'furlongs');
+    assert.equal(unitFromWord(''), '');
+    assert.equal(unitFromWord(undefined), '');
+    for (const unit of ['s', 'ms', 'By', 'MiBy', 'Cel', 'Hz']) assert.equal(unitFromWord(unitWord(unit)), unit);
   });
 });

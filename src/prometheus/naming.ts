@@ -48,6 +48,23 @@ const UNIT_MAP: Readonly<Record<string, string>> = {
   '%': 'percent',
 };
 
+/** Prometheus unit word -> UCUM unit: the inverse of the map above, plus `ratio` -> `1`. */
+const WORD_TO_UNIT: Readonly<Record<string, string>> = Object.fromEntries([
+  ...Object.entries(UNIT_MAP)
+    .filter(([, word]) => word !== '')
+    .map(([ucum, word]) => [word, ucum]),
+  ['ratio', '1'],
+]);
+
+/**
+ * UCUM unit of a Prometheus unit word (an OpenMetrics `# UNIT`, remote write metadata, a name's
+ * suffix): `seconds` -> `s`, `ratio` -> `1`; words it does not know pass through as they are.
+ */
+export function unitFromWord(word: string | undefined): string {
+  if (word === undefined || word === '') return '';
+  return WORD_TO_UNIT[word] ?? word;
+}
+
 /** UCUM unit after `/` -> Prometheus word (prefixed with `per_`). */
 const PER_UNIT_MAP: Readonly<Record<string, string>> = {
   s: 'second',

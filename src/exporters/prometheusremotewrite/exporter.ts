@@ -1,0 +1,421 @@
+// Prometheus remote write 1.0 exporter: OTLP metrics -> WriteRequest (protobuf, snappy block) ->
+// POST, split into requests of at most max_batch_size_bytes. 5xx and 429 are retried with backoff
+// (Retry-After honoured); other 4xx are permanent, with the server's message. Requests of a batch
+// that were already accepted are not sent again when the batch is retried.
+import http from 'node:http';
+import https from 'node:https';
+import type { CreateSettings, Exporter } from '../../component/component.js';
+import { errorMessage, permanentError, retryableError } from '../../component/errors.js';
+import { formatComponentId } from '../../component/id.js';
+import {
+  createExporter,
+  MAX_RESPONSE_BYTES,
+  type PartialSendResult,
+  parseRetryAfter,
+  readBounded,
+  USER_AGENT,
+} from '../../helpers/exporterhelper/index.js';
+import { loadClientTls } from '../../helpers/exporterhelper/tls.js';
+import type { Batch } from '../../pdata/batch.js';
+import type { Signal } from '../../pdata/model.js';
+import {
+  encodeLabels,
+  encodeV2Request,
+  type MetricMetadata,
+  ProtoWriter,
+  type SampleV2,
+  writeMetadata,
+  writeSeries,
+} from '../../prometheus/remotewrite/proto.js';
+import { snappyCompress } from '../../prometheus/remotewrite/snappy.js';
+import type { CounterSeries } from '../../telemetry/metrics.js';
+import type { PrwExporterConfig } from './config.js';
+import { type DropReason, type TranslateOptions, translate } from './translate.js';
+
+/** One HTTP request of a batch: snappy body and the OTLP points it carries. */
+interface Part {
+  readonly body: Buffer;
+  readonly points: number;
+  readonly series: number;
+}
+
+/** A batch's encoded requests and how many of them the destination already accepted. */
+interface Encoded {
+  readonly parts: readonly Part[];
+  readonly dropped: number;
+  readonly dropMessage: string;
+  sent: number;
+}
+
+/** Encoded label fields per series, least recently used evicted first. */
+export class LabelCache {
+  private readonly map = new Map<string, Buffer>();
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: string, make: () => Buffer): Buffer {
+    const hit = this.map.get(key);
+    if (hit !== undefined) {
+      this.hits++;
+      // Refresh recency.
+      this.map.delete(key);
+      this.map.set(key, hit);
+      return hit;
+    }
+    this.misses++;
+    const v = make();
+    this.map.set(key, v);
+    if (this.map.size > this.max) {
+      const oldest = this.map.keys().next();
+      if (oldest.done !== true) this.map.delete(oldest.value);
+    }
+    return v;
+  }
+}
+
+export interface RemoteWriteEncoderOptions {
+  readonly translate: TranslateOptions;
+  readonly maxBatchBytes: number;
+  /** undefined = no cache (labels encoded every time). */
+  readonly cache: LabelCache | undefined;
+}
+
+/** OTLP request -> remote write request bodies (snappy compressed). */
+export class RemoteWriteEncoder {
+  private readonly w = new ProtoWriter(1 << 20);
+  private readonly lw = new ProtoWriter(1024);
+
+  constructor(private readonly o: RemoteWriteEncoderOptions) {}
+
+  encode(
+    req: Parameters<typeof translate>[0],
+    nowMs: number,
+    version: 'v1' | 'v2' = 'v1',
+  ): {
+    parts: Part[];
+    dropped: Map<DropReason, number>;
+  } {
+    const t = translate(req, this.o.translate, nowMs);
+    if (version === 'v2') return { parts: this.encodeV2(t), dropped: t.dropped };
+    const parts: Part[] = [];
+    const w = this.w;
+    w.reset();
+    let points = 0;
+    let series = 0;
+    const flush = (): void => {
+      if (w.pos === 0) return;
+      parts.push({ body: snappyCompress(w.buf.subarray(0, w.pos)), points, series });
+      w.reset();
+      points = 0;
+      series = 0;
+    };
+    for (const md of t.metadata) writeMetadata(w, md);
+    for (const [key, s] of t.series) {
+      const labelBytes =
+        this.o.cache === undefined
+          ? encodeLabels(s.labels, this.lw)
+          : this.o.cache.get(key, () => encodeLabels(s.labels, this.lw));
+      const before = w.pos;
+      writeSeries(w, labelBytes, s.samples, s.histograms, s.exemplars);
+      if (w.pos > this.o.maxBatchBytes && before > 0) {
+        // Move this series into the next request.
+        const tail = Buffer.from(w.buf.subarray(before, w.pos));
+        w.pos = before;
+        flush();
+        w.raw(tail);
+      }
+      points += s.points;
+      series++;
+    }
+    flush();
+    return { parts, dropped: t.dropped };
+  }
+
+  /** Remote write 2.0: a symbol table per request, metadata and start timestamps per series
+   * (exemplars are not written). Requests are cut by an estimate of their size. */
+  private encodeV2(t: ReturnType<typeof translate>): Part[] {
+    const meta = new Map(t.metadata.map((m) => [m.metricFamilyName, m]));
+    const family = (name: string): MetricMetadata | undefined =>
+      meta.get(name) ?? meta.get(name.replace(/_(bucket|sum|count|created)$/, ''));
+    const parts: Part[] = [];
+    let batch: Parameters<typeof encodeV2Request>[0][number][] = [];
+    let size = 0;
+    let points = 0;
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      parts.push({ body: snappyCompress(encodeV2Request(batch)), points, series: batch.length });
+      batch = [];
+      size = 0;
+      points = 0;
+    };
+    for (const s of t.series.values()) {
+      let est = 8 + s.samples.length * 30 + s.histograms.length * 200;
+      for (const l of s.labels) est += l.name.length + l.value.length + 8;
+      if (size + est > this.o.maxBatchBytes) flush();
+      const name = s.labels.find((l) => l.name === '__name__')?.value ?? '';
+      const md = family(name);
+      batch.push({
+        labels: s.labels,
+        samples: s.samples.map((x) => ({
+          value: x.value,
+          timestampMs: x.timestampMs,
+          startTimestampMs: (x as Partial<SampleV2>).startTimestampMs ?? 0,
+        })),
+        histograms: s.histograms,
+        ...(md === undefined ? {} : { metadata: { type: md.type, help: md.help, unit: md.unit } }),
+      });
+      size += est;
+      points += s.points;
+    }
+    flush();
+    return parts;
+  }
+}
+
+const V1_HEADERS = {
+  'content-type': 'application/x-protobuf',
+  'x-prometheus-remote-write-version': '0.1.0',
+} as const;
+const V2_HEADERS = {
+  'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request',
+  'x-prometheus-remote-write-version': '2.0.0',
+} as const;
+
+interface HttpResult {
+  readonly status: number;
+  readonly statusMessage: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+export function createPrwExporter<S extends Signal>(
+  settings: CreateSettings,
+  cfg: PrwExporterConfig,
+  signal: S,
+): Exporter<S> {
+  if (signal !== 'metrics') throw new Error('prometheusremotewrite exporter: only metrics pipelines are supported');
+  const client = new PrwClient(settings, cfg);
+  return createExporter(
+    settings,
+    signal,
+    cfg,
+    (batch, abort) => client.send(batch as unknown as Batch<'metrics'>, abort),
+    {
+      shutdown: async () => client.close(),
+    },
+  );
+}
+
+class PrwClient {
+  private readonly agent: http.Agent;
+  private readonly isHttps: boolean;
+  private readonly url: URL;
+  private readonly where: string;
+  private readonly headers: Readonly<Record<string, string>>;
+  private readonly encoder: RemoteWriteEncoder;
+  private readonly encoded = new WeakMap<object, Encoded & { readonly version: 'v1' | 'v2' }>();
+  private readonly dropCounters = new Map<DropReason, CounterSeries>();
+  private readonly dropCounter;
+  private readonly exporterName: string;
+  readonly cache: LabelCache | undefined;
+
+  constructor(settings: CreateSettings, cfg: PrwExporterConfig) {
+    this.url = new URL(cfg.endpoint);
+    this.isHttps = this.url.protocol === 'https:';
+    this.where = `${this.url.origin}${this.url.pathname}`;
+    this.exporterName = formatComponentId(settings.id);
+    const maxSockets = cfg.sending_queue.enabled ? Math.max(1, cfg.sending_queue.num_consumers) : 16;
+    const agentOpts = { keepAlive: true, keepAliveMsecs: 1000, maxSockets, maxFreeSockets: maxSockets };
+    this.agent = this.isHttps
+      ? new https.Agent({ ...agentOpts, ...loadClientTls(cfg.tls) })
+      : new http.Agent(agentOpts);
+    const custom: Record<string, string> = {};
+    for (const [k, v] of Object.entries(cfg.headers)) custom[k.toLowerCase()] = v;
+    this.headers = {
+      'user-agent': USER_AGENT,
+      ...custom,
+      'content-encoding': 'snappy',
+    };
+    this.version = cfg.protobuf_message === 'io.prometheus.write.v2.Request' ? 'v2' : 'v1';
+    this.log = settings.logger;
+    const ext = Object.entries(cfg.external_labels).map(([name, value]) => ({ name, value }));
+    this.cache = cfg.label_cache.enabled ? new LabelCache(cfg.label_cache.max_series) : undefined;
+    this.encoder = new RemoteWriteEncoder({
+      translate: {
+        namespace: cfg.namespace,
+        addSuffixes: cfg.add_metric_suffixes,
+        externalLabels: ext,
+        resourceToTelemetry: cfg.resource_to_telemetry_conversion.enabled,
+        targetInfo: cfg.target_info.enabled,
+        exportCreated: cfg.export_created_metric.enabled,
+        sendMetadata: cfg.send_metadata,
+        expoMode: cfg.exponential_histograms.mode,
+        classicBounds: cfg.exponential_histograms.classic_bounds,
+      },
+      maxBatchBytes: cfg.max_batch_size_bytes,
+      cache: this.cache,
+    });
+    this.dropCounter = settings.metrics.counter(
+      'switchyard_exporter_prometheusremotewrite_dropped_points_total',
+      'OTLP points the remote write exporter could not translate, by reason (delta_temporality, invalid_name, unsupported_scale, missing_sum).',
+    );
+    const hits = settings.metrics.counter(
+      'switchyard_exporter_prometheusremotewrite_label_cache_hits_total',
+      'Series whose encoded labels came from the label cache.',
+    );
+    const misses = settings.metrics.counter(
+      'switchyard_exporter_prometheusremotewrite_label_cache_misses_total',
+      'Series whose labels had to be encoded.',
+    );
+    const hitSeries = hits.with({ exporter: this.exporterName });
+    const missSeries = misses.with({ exporter: this.exporterName });
+    this.reportCache = () => {
+      const c = this.cache;
+      if (c === undefined) return;
+      hitSeries.add(c.hits - this.lastHits);
+      missSeries.add(c.misses - this.lastMisses);
+      this.lastHits = c.hits;
+      this.lastMisses = c.misses;
+    };
+  }
+
+  private readonly reportCache: () => void;
+  /** Remote write 2.0 until a receiver shows it only speaks 1.0. */
+  private version: 'v1' | 'v2';
+  /** Whether a receiver confirmed 2.0 (a 2xx with the *-Written headers). */
+  private v2Confirmed = false;
+  private readonly log: CreateSettings['logger'];
+  private lastHits = 0;
+  private lastMisses = 0;
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private encodeOnce(batch: Batch<'metrics'>): Encoded & { readonly version: 'v1' | 'v2' } {
+    let e = this.encoded.get(batch);
+    if (e !== undefined && e.version === this.version) return e;
+    // Re-encoded after a fallback to 1.0: its drops were counted already.
+    const first = e === undefined;
+    const version = this.version;
+    const { parts, dropped } = this.encoder.encode(batch.request(), Date.now(), version);
+    this.reportCache();
+    let n = 0;
+    const why: string[] = [];
+    for (const [reason, count] of dropped) {
+      n += count;
+      why.push(`${count} ${reason}`);
+      let series = this.dropCounters.get(reason);
+      if (series === undefined) {
+        series = this.dropCounter.with({ exporter: this.exporterName, reason });
+        this.dropCounters.set(reason, series);
+      }
+      if (first) series.add(count);
+    }
+    e = {
+      parts,
+      dropped: n,
+      dropMessage: why.length === 0 ? '' : `points not translatable: ${why.join(', ')}`,
+      sent: 0,
+      version,
+    };
+    this.encoded.set(batch, e);
+    return e;
+  }
+
+  async send(batch: Batch<'metrics'>, abort: AbortSignal): Promise<PartialSendResult | undefined> {
+    const e = this.encodeOnce(batch);
+    while (e.sent < e.parts.length) {
+      const part = e.parts[e.sent] as Part;
+      let res: HttpResult;
+      try {
+        res = await this.post(part.body, abort, e.version);
+      } catch (err) {
+        if (abort.aborted) throw abort.reason;
+        throw retryableError('SY_EXPORT_RETRYABLE', `POST ${this.where}: ${errorMessage(err)}`, undefined, err);
+      }
+      if (e.version === 'v2' && !this.v2Confirmed) {
+        // 415, or a 2xx without the *-Written headers (a 1.0 receiver decoded the 2.0 message as
+        // an empty 1.0 one): speak 1.0 from now on and send this batch again as 1.0.
+        const confirmed = res.headers['x-prometheus-remote-write-samples-written'] !== undefined;
+        if (res.status === 415 || (res.status >= 200 && res.status < 300 && !confirmed)) {
+          this.version = 'v1';
+          this.log.warn(
+            { url: this.where, status: res.status },
+            'the receiver does not speak remote write 2.0; falling back to 1.0',
+          );
+          return this.send(batch, abort);
+        }
+        if (res.status >= 200 && res.status < 300) this.v2Confirmed = true;
+      }
+      if (res.status >= 200 && res.status < 300) {
+        e.sent++;
+        continue;
+      }
+      const detail = detailOf(res);
+      const message = `POST ${this.where}: HTTP ${res.status}${detail === '' ? '' : `: ${detail}`}`;
+      if (res.status >= 500 || res.status === 429) {
+        throw retryableError('SY_EXPORT_RETRYABLE', message, parseRetryAfter(firstHeader(res.headers['retry-after'])));
+      }
+      // Permanent: this request and the ones after it are not sent.
+      if (e.sent === 0 && e.parts.length === 1 && e.dropped === 0) throw permanentError('SY_EXPORT_PERMANENT', message);
+      let rejected = e.dropped;
+      for (let i = e.sent; i < e.parts.length; i++) rejected += (e.parts[i] as Part).points;
+      e.sent = e.parts.length;
+      return { rejectedItems: rejected, message: `${message}${e.dropMessage === '' ? '' : `; ${e.dropMessage}`}` };
+    }
+    if (e.dropped > 0) return { rejectedItems: e.dropped, message: e.dropMessage };
+    return undefined;
+  }
+
+  private post(body: Buffer, abort: AbortSignal, version: 'v1' | 'v2'): Promise<HttpResult> {
+    return new Promise<HttpResult>((resolve, reject) => {
+      const req = (this.isHttps ? https : http).request(this.url, {
+        method: 'POST',
+        agent: this.agent,
+        headers: {
+          ...this.headers,
+          ...(version === 'v2' ? V2_HEADERS : V1_HEADERS),
+          'content-length': String(body.length),
+        },
+        signal: abort,
+      });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        readBounded(res, MAX_RESPONSE_BYTES).then(
+          ({ body: resBody }) =>
+            resolve({
+              status: res.statusCode ?? 0,
+              statusMessage: res.statusMessage ?? '',
+              headers: res.headers,
+              body: resBody,
+            }),
+          reject,
+        );
+      });
+      req.end(body);
+    });
+  }
+}
+
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function detailOf(res: HttpResult): string {
+  if (res.body.length > 0) {
+    const text = res.body
+      .subarray(0, 512)
+      .toString('utf8')
+      .replace(/[^\x20-\x7e]+/g, ' ')
+      .trim();
+    if (text !== '') return text;
+  }
+  return res.statusMessage;
+}

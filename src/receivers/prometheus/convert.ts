@@ -1,0 +1,676 @@
+// One target's scraped samples -> OTLP metrics: label handling (honor_labels, metric relabeling,
+// limits), family -> metric conversion, start times and resets, and staleness markers for series
+// that disappear. State is per target and holds only the series of the last successful scrape.
+
+import {
+  AggregationTemporality,
+  DATA_POINT_FLAG_NO_RECORDED_VALUE,
+  type HistogramDataPoint,
+  type KeyValue,
+  type Metric,
+  type NumberDataPoint,
+  type SummaryDataPoint,
+} from '../../pdata/model.js';
+import { unitFromWord } from '../../prometheus/naming.js';
+import type { RelabelConfig } from '../../prometheus/relabel.js';
+import { relabel } from '../../prometheus/relabel.js';
+import type { Label, MetricFamily, MetricType as PromType } from '../../prometheus/textparse.js';
+import type { ScrapeFailure } from './http.js';
+
+/** Why a scraped sample did not become (part of) a data point. */
+export type DropReason =
+  | 'metric_relabel'
+  | 'unsupported_type'
+  | 'histogram_without_count'
+  | 'summary_without_count'
+  | 'invalid_histogram'
+  | 'duplicate_series';
+
+export interface ScrapeSettings {
+  readonly honorLabels: boolean;
+  readonly honorTimestamps: boolean;
+  readonly metricRelabel: readonly RelabelConfig[];
+  readonly sampleLimit: number;
+  readonly labelLimit: number;
+  readonly labelNameLengthLimit: number;
+  readonly labelValueLengthLimit: number;
+  readonly externalLabels: Readonly<Record<string, string>>;
+}
+
+export type AppendResult =
+  | {
+      readonly ok: true;
+      readonly metrics: Metric[];
+      /** Labels of a `target_info` family, for the resource. */
+      readonly resourceAttrs: KeyValue[];
+      readonly scraped: number;
+      readonly postRelabel: number;
+      readonly seriesAdded: number;
+      readonly staleMarked: number;
+      readonly drops: ReadonlyMap<DropReason, number>;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: ScrapeFailure;
+      readonly message: string;
+      readonly scraped: number;
+    };
+
+type Kind = 'gauge' | 'sum' | 'monotonic_sum' | 'histogram' | 'summary';
+
+interface SeriesState {
+  readonly metric: string;
+  readonly kind: Kind;
+  readonly attrs: KeyValue[];
+  readonly description: string;
+  readonly unit: string;
+  readonly promType: PromType;
+  startNs: bigint;
+  /** Value (sums) or count (histograms, summaries) at the last scrape, for reset detection. */
+  last: number;
+  createdMs: number | undefined;
+  epoch: number;
+}
+
+interface Proc {
+  readonly name: string;
+  readonly suffix: string;
+  readonly labels: Label[];
+  readonly value: number;
+  readonly timestampMs: number | undefined;
+}
+
+interface Group {
+  readonly fam: MetricFamily;
+  readonly famName: string;
+  readonly samples: Proc[];
+}
+
+const msToNs = (ms: number): bigint => BigInt(Math.round(ms)) * 1_000_000n;
+
+function labelsKey(labels: readonly Label[]): string {
+  let s = '';
+  for (const [k, v] of labels) s += `${k}\u0000${v}\u0001`;
+  return s;
+}
+
+function byName(a: Label, b: Label): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+function toCount(v: number): bigint | undefined {
+  return Number.isFinite(v) && v >= 0 ? BigInt(Math.round(v)) : undefined;
+}
+
+function numberPoint(attrs: KeyValue[], startNs: bigint, timeNs: bigint, value: number): NumberDataPoint {
+  return { attributes: attrs, startTimeUnixNano: startNs, timeUnixNano: timeNs, value, exemplars: [], flags: 0 };
+}
+
+export interface TargetIdentity {
+  readonly job: string;
+  readonly instance: string;
+  /** Target labels (sorted, `__*` removed), including job and instance. */
+  readonly labels: readonly (readonly [string, string])[];
+}
+
+/** Per-target conversion state. */
+export class TargetConverter {
+  private series = new Map<string, SeriesState>();
+  private epoch = 0;
+
+  constructor(
+    private readonly target: TargetIdentity,
+    private readonly settings: ScrapeSettings,
+  ) {}
+
+  /** Number of series held (the series of the last successful scrape). */
+  get seriesCount(): number {
+    return this.series.size;
+  }
+
+  /** Point attributes: all labels except job and instance when they are the target's own. */
+  private attrsOf(labels: readonly Label[]): KeyValue[] {
+    const out: KeyValue[] = [];
+    for (const [k, v] of labels) {
+      if ((k === 'job' && v === this.target.job) || (k === 'instance' && v === this.target.instance)) continue;
+      out.push({ key: k, value: v });
+    }
+    return out;
+  }
+
+  private targetHas(name: string): boolean {
+    return this.target.labels.some((l) => l[0] === name);
+  }
+
+  /** Target labels as point attributes (for the synthetic series). */
+  targetAttrs(): KeyValue[] {
+    return this.attrsOf(this.target.labels.map(([k, v]): Label => [k, v]));
+  }
+
+  /** Applies target labels (honor_labels), external labels, metric relabeling and limits to one sample. */
+  private mutate(name: string, sampleLabels: readonly Label[]): Label[] | undefined {
+    const m = new Map<string, string>();
+    for (const [k, v] of sampleLabels) if (v !== '') m.set(k, v);
+    if (this.settings.honorLabels) {
+      for (const [k, v] of this.target.labels) if (!m.has(k)) m.set(k, v);
+    } else {
+      for (const [k, v] of this.target.labels) {
+        const mine = m.get(k);
+        if (mine !== undefined) {
+          let ek = `exported_${k}`;
+          while (m.has(ek) || this.targetHas(ek)) ek = `exported_${ek}`;
+          m.set(ek, mine);
+        }
+        m.set(k, v);
+      }
+    }
+    for (const [k, v] of Object.entries(this.settings.externalLabels)) if (!m.has(k)) m.set(k, v);
+    m.set('__name__', name);
+    const out = this.settings.metricRelabel.length > 0 ? relabel(m, this.settings.metricRelabel) : m;
+    if (out === undefined) return undefined;
+    const labels: Label[] = [];
+    for (const [k, v] of out) if (v !== '') labels.push([k, v]);
+    labels.sort(byName);
+    return labels;
+  }
+
+  private checkLimits(labels: readonly Label[]): { reason: ScrapeFailure; message: string } | undefined {
+    const s = this.settings;
+    if (s.labelLimit > 0 && labels.length > s.labelLimit) {
+      return {
+        reason: 'label_limit',
+        message: `label_limit exceeded (metric: ${labelsText(labels)}, number of labels: ${labels.length}, limit: ${s.labelLimit})`,
+      };
+    }
+    for (const [k, v] of labels) {
+      if (s.labelNameLengthLimit > 0 && k.length > s.labelNameLengthLimit) {
+        return {
+          reason: 'label_name_length_limit',
+          message: `label_name_length_limit exceeded (label name: ${k}, length: ${k.length}, limit: ${s.labelNameLengthLimit})`,
+        };
+      }
+      if (s.labelValueLengthLimit > 0 && v.length > s.labelValueLengthLimit) {
+        return {
+          reason: 'label_value_length_limit',
+          message: `label_value_length_limit exceeded (label value: ${v.slice(0, 60)}, length: ${v.length}, limit: ${s.labelValueLengthLimit})`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** Converts one successful scrape. On a limit failure nothing is emitted here (the caller marks the target stale). */
+  append(families: readonly MetricFamily[], scrapeMs: number): AppendResult {
+    let scraped = 0;
+    let post = 0;
+    const drops = new Map<DropReason, number>();
+    const drop = (r: DropReason, n = 1): void => {
+      drops.set(r, (drops.get(r) ?? 0) + n);
+    };
+    const groups = new Map<string, Group>();
+    for (const fam of families) {
+      for (const smp of fam.samples) {
+        scraped++;
+        const labels = this.mutate(smp.name, smp.labels);
+        if (labels === undefined) {
+          drop('metric_relabel');
+          continue;
+        }
+        const bad = this.checkLimits(labels);
+        if (bad !== undefined) return { ok: false, ...bad, scraped };
+        post++;
+        const nameIdx = labels.findIndex((l) => l[0] === '__name__');
+        const newName = nameIdx >= 0 ? (labels[nameIdx] as Label)[1] : smp.name;
+        if (nameIdx >= 0) labels.splice(nameIdx, 1);
+        const suffix = smp.name.startsWith(fam.name) ? smp.name.slice(fam.name.length) : '';
+        let famName = fam.name;
+        if (newName !== smp.name)
+          famName = suffix !== '' && newName.endsWith(suffix) ? newName.slice(0, -suffix.length) : newName;
+        const gk = `${famName}\u0000${fam.type}`;
+        let g = groups.get(gk);
+        if (g === undefined) {
+          g = { fam, famName, samples: [] };
+          groups.set(gk, g);
+        }
+        g.samples.push({
+          name: newName,
+          suffix: newName === smp.name || newName.endsWith(suffix) ? suffix : '',
+          labels,
+          value: smp.value,
+          timestampMs: this.settings.honorTimestamps ? smp.timestampMs : undefined,
+        });
+      }
+    }
+    if (this.settings.sampleLimit > 0 && post > this.settings.sampleLimit) {
+      return {
+        ok: false,
+        reason: 'sample_limit',
+        message: `sample_limit exceeded (${post} samples, limit ${this.settings.sampleLimit})`,
+        scraped,
+      };
+    }
+
+    this.epoch++;
+    const out = new Map<string, Metric>();
+    const resourceAttrs: KeyValue[] = [];
+    let added = 0;
+    const timeOf = (p: Proc): bigint => msToNs(p.timestampMs ?? scrapeMs);
+    const metricFor = (name: string, kind: Kind, g: Group | SeriesState): Metric => {
+      const k = `${name}\u0000${kind}`;
+      let m = out.get(k);
+      if (m === undefined) {
+        const description = 'fam' in g ? (g.fam.help ?? '') : g.description;
+        const unit = 'fam' in g ? unitFromWord(g.fam.unit) : g.unit;
+        const promType = 'fam' in g ? g.fam.type : g.promType;
+        m = { name, description, unit, metadata: [{ key: 'prometheus.type', value: promType }], data: emptyData(kind) };
+        out.set(k, m);
+      }
+      return m;
+    };
+    /** Registers a series; returns its state, or undefined for a duplicate within this scrape. */
+    const track = (
+      g: Group,
+      name: string,
+      kind: Kind,
+      labels: readonly Label[],
+      attrs: KeyValue[],
+      value: number,
+      timeNs: bigint,
+      createdMs: number | undefined,
+    ): SeriesState | undefined => {
+      const key = `${name}\u0002${kind}\u0002${labelsKey(labels)}`;
+      let st = this.series.get(key);
+      if (st !== undefined && st.epoch === this.epoch) return undefined;
+      if (st === undefined) {
+        added++;
+        st = {
+          metric: name,
+          kind,
+          attrs,
+          description: g.fam.help ?? '',
+          unit: unitFromWord(g.fam.unit),
+          promType: g.fam.type,
+          startNs: createdMs !== undefined ? msToNs(createdMs) : timeNs,
+          last: value,
+          createdMs,
+          epoch: this.epoch,
+        };
+        this.series.set(key, st);
+        return st;
+      }
+      if (createdMs !== undefined) {
+        if (createdMs !== st.createdMs) st.startNs = msToNs(createdMs);
+      } else if (value < st.last || Number.isNaN(st.last)) {
+        st.startNs = timeNs;
+      }
+      st.createdMs = createdMs;
+      st.last = value;
+      st.epoch = this.epoch;
+      return st;
+    };
+
+    for (const g of groups.values()) {
+      const type = g.fam.type;
+      switch (type) {
+        case 'counter':
+        case 'gauge':
+        case 'untyped':
+        case 'unknown':
+        case 'info':
+        case 'stateset': {
+          const kind: Kind =
+            type === 'counter' ? 'monotonic_sum' : type === 'info' || type === 'stateset' ? 'sum' : 'gauge';
+          const created = new Map<string, number>();
+          if (type === 'counter') {
+            for (const p of g.samples) if (p.suffix === '_created') created.set(labelsKey(p.labels), p.value * 1000);
+          }
+          for (const p of g.samples) {
+            if (p.suffix === '_created' && type === 'counter') continue;
+            if (
+              p.name === 'target_info' &&
+              (type === 'gauge' || type === 'untyped' || type === 'unknown' || type === 'info')
+            ) {
+              for (const kv of this.attrsOf(p.labels)) resourceAttrs.push(kv);
+              continue;
+            }
+            const attrs = this.attrsOf(p.labels);
+            const t = timeOf(p);
+            if (kind === 'gauge') {
+              const st = track(g, p.name, kind, p.labels, attrs, p.value, t, undefined);
+              if (st === undefined) {
+                drop('duplicate_series');
+                continue;
+              }
+              pushNumber(metricFor(p.name, kind, g), numberPoint(attrs, 0n, t, p.value));
+              continue;
+            }
+            const st = track(g, p.name, kind, p.labels, attrs, p.value, t, created.get(labelsKey(p.labels)));
+            if (st === undefined) {
+              drop('duplicate_series');
+              continue;
+            }
+            pushNumber(metricFor(p.name, kind, g), numberPoint(attrs, st.startNs, t, p.value));
+          }
+          break;
+        }
+        case 'histogram':
+          this.histograms(g, timeOf, track, metricFor, drop);
+          break;
+        case 'summary':
+          this.summaries(g, timeOf, track, metricFor, drop);
+          break;
+        case 'gaugehistogram':
+          drop('unsupported_type', g.samples.length);
+          break;
+        default: {
+          const never: never = type;
+          throw new Error(`unknown type ${String(never)}`);
+        }
+      }
+    }
+    let staleMarked = 0;
+    const nowNs = msToNs(scrapeMs);
+    for (const [key, st] of this.series) {
+      if (st.epoch === this.epoch) continue;
+      this.series.delete(key);
+      staleMarked++;
+      addStale(metricFor(st.metric, st.kind, st), st, nowNs);
+    }
+    return {
+      ok: true,
+      metrics: [...out.values()],
+      resourceAttrs,
+      scraped,
+      postRelabel: post,
+      seriesAdded: added,
+      staleMarked,
+      drops,
+    };
+  }
+
+  private histograms(
+    g: Group,
+    timeOf: (p: Proc) => bigint,
+    track: TrackFn,
+    metricFor: (name: string, kind: Kind, g: Group) => Metric,
+    drop: (r: DropReason, n?: number) => void,
+  ): void {
+    interface H {
+      labels: Label[];
+      buckets: [number, number][];
+      sum?: number;
+      count?: number;
+      created?: number;
+      time?: bigint;
+      samples: number;
+    }
+    const hs = new Map<string, H>();
+    for (const p of g.samples) {
+      const labels = p.suffix === '_bucket' ? p.labels.filter((l) => l[0] !== 'le') : p.labels;
+      const k = labelsKey(labels);
+      let h = hs.get(k);
+      if (h === undefined) {
+        h = { labels, buckets: [], samples: 0 };
+        hs.set(k, h);
+      }
+      h.samples++;
+      switch (p.suffix) {
+        case '_bucket': {
+          const le = Number(p.labels.find((l) => l[0] === 'le')?.[1] ?? 'x');
+          const leText = p.labels.find((l) => l[0] === 'le')?.[1] ?? '';
+          h.buckets.push([
+            leText === '+Inf' || leText === 'Inf' || leText === '+inf' ? Number.POSITIVE_INFINITY : le,
+            p.value,
+          ]);
+          break;
+        }
+        case '_sum':
+          h.sum = p.value;
+          break;
+        case '_count':
+          h.count = p.value;
+          h.time = timeOf(p);
+          break;
+        case '_created':
+          h.created = p.value * 1000;
+          break;
+        default:
+          h.samples--;
+          drop('invalid_histogram');
+      }
+    }
+    const name = g.famName;
+    for (const h of hs.values()) {
+      const hc = h.count;
+      const count = hc === undefined ? undefined : toCount(hc);
+      if (hc === undefined || count === undefined) {
+        drop(hc === undefined ? 'histogram_without_count' : 'invalid_histogram', h.samples);
+        continue;
+      }
+      h.buckets.sort((a, b) => a[0] - b[0]);
+      const bounds: number[] = [];
+      const counts: bigint[] = [];
+      let prev = 0;
+      let ok = true;
+      for (const [le, cum] of h.buckets) {
+        if (Number.isNaN(le) || !Number.isFinite(cum) || cum < prev) {
+          ok = false;
+          break;
+        }
+        if (le === Number.POSITIVE_INFINITY) continue;
+        bounds.push(le);
+        counts.push(BigInt(Math.round(cum - prev)));
+        prev = cum;
+      }
+      const rest = hc - prev;
+      if (!ok || rest < 0) {
+        drop('invalid_histogram', h.samples);
+        continue;
+      }
+      counts.push(BigInt(Math.round(rest)));
+      const attrs = this.attrsOf(h.labels);
+      const t = h.time ?? 0n;
+      const st = track(g, name, 'histogram', h.labels, attrs, hc, t, h.created);
+      if (st === undefined) {
+        drop('duplicate_series', h.samples);
+        continue;
+      }
+      const dp: HistogramDataPoint = {
+        attributes: attrs,
+        startTimeUnixNano: st.startNs,
+        timeUnixNano: t,
+        count,
+        bucketCounts: counts,
+        explicitBounds: bounds,
+        exemplars: [],
+        flags: 0,
+        ...(h.sum === undefined ? {} : { sum: h.sum }),
+      };
+      const m = metricFor(name, 'histogram', g);
+      if (m.data?.type === 'histogram') m.data.dataPoints.push(dp);
+    }
+  }
+
+  private summaries(
+    g: Group,
+    timeOf: (p: Proc) => bigint,
+    track: TrackFn,
+    metricFor: (name: string, kind: Kind, g: Group) => Metric,
+    drop: (r: DropReason, n?: number) => void,
+  ): void {
+    interface S {
+      labels: Label[];
+      quantiles: { quantile: number; value: number }[];
+      sum?: number;
+      count?: number;
+      created?: number;
+      time?: bigint;
+      samples: number;
+    }
+    const ss = new Map<string, S>();
+    for (const p of g.samples) {
+      const q = p.suffix === '' ? p.labels.find((l) => l[0] === 'quantile') : undefined;
+      const labels = q !== undefined ? p.labels.filter((l) => l[0] !== 'quantile') : p.labels;
+      const k = labelsKey(labels);
+      let s = ss.get(k);
+      if (s === undefined) {
+        s = { labels, quantiles: [], samples: 0 };
+        ss.set(k, s);
+      }
+      s.samples++;
+      if (q !== undefined) s.quantiles.push({ quantile: Number(q[1]), value: p.value });
+      else if (p.suffix === '_sum') s.sum = p.value;
+      else if (p.suffix === '_count') {
+        s.count = p.value;
+        s.time = timeOf(p);
+      } else if (p.suffix === '_created') s.created = p.value * 1000;
+    }
+    for (const s of ss.values()) {
+      const count = s.count === undefined ? undefined : toCount(s.count);
+      if (count === undefined) {
+        drop('summary_without_count', s.samples);
+        continue;
+      }
+      const attrs = this.attrsOf(s.labels);
+      const t = s.time ?? 0n;
+      const st = track(g, g.famName, 'summary', s.labels, attrs, s.count ?? 0, t, s.created);
+      if (st === undefined) {
+        drop('duplicate_series', s.samples);
+        continue;
+      }
+      s.quantiles.sort((a, b) => a.quantile - b.quantile);
+      const dp: SummaryDataPoint = {
+        attributes: attrs,
+        startTimeUnixNano: st.startNs,
+        timeUnixNano: t,
+        count,
+        sum: s.sum ?? 0,
+        quantileValues: s.quantiles,
+        flags: 0,
+      };
+      const m = metricFor(g.famName, 'summary', g);
+      if (m.data?.type === 'summary') m.data.dataPoints.push(dp);
+    }
+  }
+
+  /** Marks every series stale (failed scrape, target gone) and forgets them. */
+  markAllStale(nowMs: number): { metrics: Metric[]; count: number } {
+    const out = new Map<string, Metric>();
+    const nowNs = msToNs(nowMs);
+    for (const st of this.series.values()) {
+      const k = `${st.metric}\u0000${st.kind}`;
+      let m = out.get(k);
+      if (m === undefined) {
+        m = {
+          name: st.metric,
+          description: st.description,
+          unit: st.unit,
+          metadata: [{ key: 'prometheus.type', value: st.promType }],
+          data: emptyData(st.kind),
+        };
+        out.set(k, m);
+      }
+      addStale(m, st, nowNs);
+    }
+    const count = this.series.size;
+    this.series = new Map();
+    return { metrics: [...out.values()], count };
+  }
+}
+
+type TrackFn = (
+  g: Group,
+  name: string,
+  kind: Kind,
+  labels: readonly Label[],
+  attrs: KeyValue[],
+  value: number,
+  timeNs: bigint,
+  createdMs: number | undefined,
+) => SeriesState | undefined;
+
+function labelsText(labels: readonly Label[]): string {
+  return `{${labels.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
+}
+
+function emptyData(kind: Kind): NonNullable<Metric['data']> {
+  switch (kind) {
+    case 'gauge':
+      return { type: 'gauge', dataPoints: [] };
+    case 'sum':
+      return {
+        type: 'sum',
+        dataPoints: [],
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        isMonotonic: false,
+      };
+    case 'monotonic_sum':
+      return {
+        type: 'sum',
+        dataPoints: [],
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        isMonotonic: true,
+      };
+    case 'histogram':
+      return { type: 'histogram', dataPoints: [], aggregationTemporality: AggregationTemporality.CUMULATIVE };
+    case 'summary':
+      return { type: 'summary', dataPoints: [] };
+    default: {
+      const never: never = kind;
+      throw new Error(`unknown kind ${String(never)}`);
+    }
+  }
+}
+
+function pushNumber(m: Metric, dp: NumberDataPoint): void {
+  if (m.data?.type === 'gauge' || m.data?.type === 'sum') m.data.dataPoints.push(dp);
+}
+
+function addStale(m: Metric, st: SeriesState, nowNs: bigint): void {
+  const flags = DATA_POINT_FLAG_NO_RECORDED_VALUE;
+  const start = st.kind === 'gauge' ? 0n : st.startNs;
+  const d = m.data;
+  if (d === undefined) return;
+  switch (d.type) {
+    case 'gauge':
+    case 'sum':
+      d.dataPoints.push({
+        attributes: st.attrs,
+        startTimeUnixNano: start,
+        timeUnixNano: nowNs,
+        value: undefined,
+        exemplars: [],
+        flags,
+      });
+      break;
+    case 'histogram':
+      d.dataPoints.push({
+        attributes: st.attrs,
+        startTimeUnixNano: start,
+        timeUnixNano: nowNs,
+        count: 0n,
+        bucketCounts: [],
+        explicitBounds: [],
+        exemplars: [],
+        flags,
+      });
+      break;
+    case 'summary':
+      d.dataPoints.push({
+        attributes: st.attrs,
+        startTimeUnixNano: start,
+        timeUnixNano: nowNs,
+        count: 0n,
+        sum: 0,
+        quantileValues: [],
+        flags,
+      });
+      break;
+    case 'exponentialHistogram':
+      break;
+    default: {
+      const never: never = d;
+      throw new Error(`unknown data ${String(never)}`);
+    }
+  }
+}
