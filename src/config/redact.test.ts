@@ -54,3 +54,27 @@ test('URL passwords and query values are hidden, the rest of the URL stays reada
   );
   assert.doesNotMatch(shown, /s3cr3t/);
 });
+
+test('free-form blocks (discovery configs) fall back to secret-looking key names', async () => {
+  const { distribution } = await import('../distribution.js');
+  const merged = {
+    receivers: {
+      prometheus: {
+        config: {
+          scrape_configs: [
+            {
+              job_name: 'j',
+              basic_auth: { username: 'u', password: 'p1' },
+              http_sd_configs: [{ url: 'http://sd', basic_auth: { username: 'u', password: 'p2' } }],
+              kubernetes_sd_configs: [{ role: 'pod', authorization: { type: 'Bearer', credentials: 'c3' } }],
+            },
+          ],
+        },
+      },
+    },
+  };
+  const text = JSON.stringify(redactConfig(merged, distribution));
+  for (const secret of ['p1', 'p2', 'c3']) assert.doesNotMatch(text, new RegExp(`"${secret}"`), secret);
+  assert.match(text, /"username":"u"/);
+  assert.match(text, /"role":"pod"/);
+});

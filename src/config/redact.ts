@@ -4,7 +4,7 @@
 import type { AnyFactory } from '../component/component.js';
 import { parseComponentId } from '../component/id.js';
 import { isPlainObject } from './located.js';
-import { childSchemas, isSensitive, type SchemaObject } from './schema-walk.js';
+import { childSchemas, isSensitive, type SchemaObject, SENSITIVE } from './schema-walk.js';
 import { COMPONENT_SECTIONS, type Distribution, sectionFactories } from './sections.js';
 
 export const REDACTED = '[REDACTED]';
@@ -42,7 +42,10 @@ function redactValue(value: unknown, schemas: readonly SchemaObject[] | undefine
   if (typeof value === 'string') return redactUrl(value);
   if (!isPlainObject(value)) return value;
   return mapObject(value, (key, v) => {
-    const children = schemas?.flatMap((s) => childSchemas(s, key));
+    const found = schemas?.flatMap((s) => childSchemas(s, key));
+    // A schema that says nothing about the value (`{}`: free-form blocks such as discovery
+    // configs) is no schema: fall back to secret-looking key names below it too.
+    const children = found === undefined || found.every(isOpaque) ? undefined : found;
     const secret = children === undefined ? SECRET_NAME.test(key) : isSensitive(children);
     // Header names stay visible (they help debugging); their values may be credentials.
     if (key === 'headers' && isPlainObject(v)) return mapObject(v, (_, h) => hide(h));
@@ -67,6 +70,24 @@ export function redactUrl(text: string): string {
     url.search = `?${params.join('&')}`;
   }
   return url.toString();
+}
+
+const STRUCTURE_KEYS = [
+  SENSITIVE,
+  'type',
+  'properties',
+  'patternProperties',
+  'additionalProperties',
+  'items',
+  'anyOf',
+  'oneOf',
+  'allOf',
+  'const',
+  'enum',
+];
+
+function isOpaque(schema: SchemaObject): boolean {
+  return !STRUCTURE_KEYS.some((k) => schema[k] !== undefined);
 }
 
 function hide(value: unknown): unknown {

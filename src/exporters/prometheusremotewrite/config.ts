@@ -131,6 +131,7 @@ export function createDefaultConfig(): PrwExporterConfig {
 }
 
 export const RESERVED_HEADERS = [
+  'user-agent',
   'content-type',
   'content-encoding',
   'content-length',

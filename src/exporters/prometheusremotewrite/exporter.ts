@@ -47,6 +47,10 @@ interface Encoded {
   sent: number;
 }
 
+/** Series whose label text is longer than this are encoded each time, not cached: the cache
+ * holds max_series entries, and its memory must not follow attribute sizes. */
+export const MAX_CACHED_KEY_CHARS = 2048;
+
 /** Encoded label fields per series, least recently used evicted first. */
 export class LabelCache {
   private readonly map = new Map<string, Buffer>();
@@ -70,6 +74,7 @@ export class LabelCache {
     }
     this.misses++;
     const v = make();
+    if (key.length > MAX_CACHED_KEY_CHARS) return v;
     this.map.set(key, v);
     if (this.map.size > this.max) {
       const oldest = this.map.keys().next();

@@ -364,6 +364,18 @@ describe('remote write translation', () => {
     assert.equal(formatLe(1e21), '1000000000000000000000');
   });
 
+  it('formats tiny bounds exactly (distinct bounds never share an le)', () => {
+    assert.equal(formatLe(1e-25), '0.0000000000000000000000001');
+    assert.equal(formatLe(1.5e-21), '0.0000000000000000000015');
+    assert.equal(formatLe(-2.5e-30), '-0.0000000000000000000000000000025');
+    assert.equal(formatLe(1.25e22), '12500000000000000000000');
+    const req = request([metric('tiny', '', histogram([hist([1e-30, 1e-25], [1n, 1n, 1n], 3)]))]);
+    const les = [...translate(req, opts, 0).series.values()].flatMap((x) =>
+      x.labels.filter((l) => l.name === 'le').map((l) => l.value),
+    );
+    assert.equal(new Set(les).size, 3);
+  });
+
   it('caches encoded labels across exports and produces identical bytes', () => {
     const cache = new LabelCache(1000);
     const withCache = new RemoteWriteEncoder({ translate: opts, maxBatchBytes: 1 << 20, cache });
@@ -375,6 +387,17 @@ describe('remote write translation', () => {
     assert.deepEqual(a, b);
     assert.deepEqual(a, c);
     assert.ok(cache.hits > 0 && cache.hits === cache.misses, `hits ${cache.hits}, misses ${cache.misses}`);
+  });
+
+  it('does not cache the labels of series with very long label text', () => {
+    const cache = new LabelCache(1000);
+    const enc = new RemoteWriteEncoder({ translate: { ...opts, targetInfo: false }, maxBatchBytes: 1 << 20, cache });
+    const big = request([metric('g', '', gauge([num(1, { blob: 'x'.repeat(10_000) })]))]);
+    const a = enc.encode(big, 0).parts[0]?.body;
+    const b = enc.encode(big, 0).parts[0]?.body;
+    assert.deepEqual(a, b);
+    assert.equal(cache.size, 0);
+    assert.equal(cache.misses, 2);
   });
 
   it('validates config', () => {
@@ -391,6 +414,16 @@ describe('remote write translation', () => {
     assert.ok(
       msgs.some((m) => m.startsWith('headers.Content-Type')),
       msgs.join('\n'),
+    );
+    // User-Agent is one of the spec's required (reserved) headers: not configurable either.
+    const ua = validate({
+      ...createDefaultConfig(),
+      endpoint: 'http://x/api/v1/write',
+      headers: { 'User-Agent': 'x' },
+    });
+    assert.deepEqual(
+      ua.map((p) => p.path.join('.')),
+      ['headers.User-Agent'],
     );
   });
 });

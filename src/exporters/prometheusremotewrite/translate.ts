@@ -89,7 +89,19 @@ export function formatLe(b: number): string {
   if (Number.isNaN(b)) return 'NaN';
   const s = String(b);
   if (!s.includes('e')) return s;
-  return b.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 });
+  // Shortest round-trip digits with the decimal point moved by the exponent (no rounding: a
+  // fixed number of fraction digits would print every bound below 1e-20 as "0").
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (m === null) return s;
+  const digits = `${m[2]}${m[3] ?? ''}`;
+  const point = 1 + Number(m[4]);
+  const body =
+    point <= 0
+      ? `0.${'0'.repeat(-point)}${digits}`
+      : point >= digits.length
+        ? `${digits}${'0'.repeat(point - digits.length)}`
+        : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return `${m[1]}${body}`;
 }
 
 class Builder {

@@ -227,6 +227,42 @@ describe('remote write decoder on hostile bytes', () => {
     assert.throws(() => decodeWriteRequest(bytes, { maxLabelsPerSeries: 10 }), /more than 10 labels/);
   });
 
+  it('bounds the decoded elements of a request (empty samples, empty series, packed deltas)', () => {
+    // timeseries{ labels{a=""}, 1000 x samples{} }: 2 bytes per sample on the wire.
+    const inner = Buffer.concat([Buffer.from('0a030a0161', 'hex'), Buffer.from('1200'.repeat(1000), 'hex')]);
+    const samples = Buffer.concat([Buffer.from([0x0a, 0xd5, 0x0f]), inner]); // length 2005
+    const tooMany = (err: unknown): boolean => {
+      assert.ok(err instanceof RemoteWriteDecodeError);
+      assert.equal(err.kind, 'too_large');
+      assert.match(err.message, /more than 500 elements in one request/);
+      return true;
+    };
+    assert.equal(decodeWriteRequest(samples).timeseries[0]?.samples.length, 1000);
+    assert.throws(() => decodeWriteRequest(samples, { maxElements: 500 }), tooMany);
+    // 1000 empty series.
+    assert.throws(() => decodeWriteRequest(Buffer.from('0a00'.repeat(1000), 'hex'), { maxElements: 500 }), tooMany);
+    // One histogram with 1000 packed one-byte deltas.
+    const deltas = Buffer.concat([Buffer.from([0x62, 0xe8, 0x07]), Buffer.alloc(1000)]);
+    const hist = Buffer.concat([Buffer.from([0x22, 0xeb, 0x07]), deltas]);
+    const ts = Buffer.concat([Buffer.from([0x0a, 0xee, 0x07]), hist]);
+    assert.equal(decodeWriteRequest(ts).timeseries[0]?.histograms[0]?.positiveDeltas.length, 1000);
+    assert.throws(() => decodeWriteRequest(ts, { maxElements: 500 }), tooMany);
+    // Malformed input keeps its kind.
+    assert.throws(
+      () => decodeWriteRequest(Buffer.from('2b', 'hex')),
+      (err: unknown) => err instanceof RemoteWriteDecodeError && err.kind === 'malformed',
+    );
+    // 2.0: refs count too.
+    const v2 = encodeV2Request([
+      {
+        labels: Array.from({ length: 300 }, (_, i) => ({ name: `l${i}`, value: 'v' })),
+        samples: [{ value: 1, timestampMs: 1, startTimestampMs: 0 }],
+      },
+    ]);
+    assert.equal(decodeV2Request(v2).request.timeseries[0]?.labels.length, 300);
+    assert.throws(() => decodeV2Request(v2, { maxElements: 500 }), tooMany);
+  });
+
   it('skips unknown fields of every wire type', () => {
     const extra = Buffer.concat([
       Buffer.from('2801', 'hex'),

@@ -412,6 +412,8 @@ export class RemoteWriteDecodeError extends Error {
     readonly path: string,
     readonly what: string,
     readonly offset: number,
+    /** `too_large`: well-formed so far, but over `maxElements`. */
+    readonly kind: 'malformed' | 'too_large' = 'malformed',
   ) {
     super(`${path === '' ? '' : `${path}: `}${what} at byte ${offset}`);
     this.name = 'RemoteWriteDecodeError';
@@ -423,6 +425,7 @@ class Fail extends Error {
   constructor(
     readonly what: string,
     readonly offset: number,
+    readonly kind: 'malformed' | 'too_large' = 'malformed',
   ) {
     super(what);
   }
@@ -433,10 +436,20 @@ export interface DecodeLimits {
   readonly maxLabelsPerSeries?: number;
   /** Longest label name or value, in bytes (default 64 KiB). */
   readonly maxLabelBytes?: number;
+  /**
+   * Most decoded elements in one request: series, labels, samples, exemplars, histograms, spans,
+   * bucket values, metadata, symbols and label refs (default 2,000,000). A 2-byte empty sample
+   * costs ~30x its size as an object, and snappy shrinks runs of them ~20x: without a count, a
+   * 3 MB body within the byte limits decodes into gigabytes.
+   */
+  readonly maxElements?: number;
 }
+
+export const DEFAULT_MAX_ELEMENTS = 2_000_000;
 
 class In {
   pos = 0;
+  elements = 0;
   readonly view: DataView;
   constructor(
     readonly buf: Uint8Array,
@@ -447,6 +460,14 @@ class In {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Count `n` decoded elements against `maxElements`. */
+function take(r: In, at: number, n = 1): void {
+  r.elements += n;
+  if (r.elements > r.limits.maxElements) {
+    throw new Fail(`more than ${r.limits.maxElements} elements in one request`, at, 'too_large');
+  }
+}
 
 function varint(r: In, end: number): bigint {
   const start = r.pos;
@@ -651,6 +672,7 @@ function readExemplar(r: In, end: number): Exemplar {
     const wire = tag & 7;
     if (f === 1) {
       expectWire(wire, 2, 'labels', at);
+      take(r, at);
       const i = labels.length;
       labels.push(
         within(`labels[${i}]`, () => {
@@ -694,16 +716,21 @@ function readSpan(r: In, end: number): BucketSpan {
 function readSint64s(r: In, wire: number, end: number, into: bigint[]): void {
   const unzig = (u: bigint): bigint => (u >> 1n) ^ -(u & 1n);
   if (wire === 0) {
+    take(r, r.pos);
     into.push(unzig(varint(r, end)));
     return;
   }
   if (wire !== 2) throw new Fail(`wire type ${wire}, expected 0 or 2`, r.pos);
   const e = lenEnd(r, end);
-  while (r.pos < e) into.push(unzig(varint(r, e)));
+  while (r.pos < e) {
+    take(r, r.pos);
+    into.push(unzig(varint(r, e)));
+  }
 }
 
 function readDoubles(r: In, wire: number, end: number, into: number[]): void {
   if (wire === 1) {
+    take(r, r.pos);
     into.push(double(r, end));
     return;
   }
@@ -711,6 +738,7 @@ function readDoubles(r: In, wire: number, end: number, into: number[]): void {
   const start = r.pos;
   const e = lenEnd(r, end);
   if ((e - r.pos) % 8 !== 0) throw new Fail('packed doubles: length not a multiple of 8', start);
+  take(r, start, (e - r.pos) / 8);
   while (r.pos < e) into.push(double(r, e));
 }
 
@@ -771,6 +799,7 @@ function readHistogram(r: In, end: number): Histogram {
         const name = f === 8 ? 'negative_spans' : 'positive_spans';
         expectWire(wire, 2, name, at);
         const list = f === 8 ? negativeSpans : positiveSpans;
+        take(r, at);
         const i = list.length;
         list.push(
           within(`${name}[${i}]`, () => {
@@ -839,6 +868,7 @@ function readSeries(r: In, end: number): TimeSeries {
     const name = (['', 'labels', 'samples', 'exemplars', 'histograms'] as const)[f] as string;
     expectWire(wire, 2, name, at);
     try {
+      take(r, at);
       const e = lenEnd(r, end);
       if (f === 1) {
         if (labels.length >= r.limits.maxLabelsPerSeries) {
@@ -893,6 +923,7 @@ export function decodeWriteRequest(bytes: Uint8Array, limits: DecodeLimits = {})
   const r = new In(bytes, {
     maxLabelsPerSeries: limits.maxLabelsPerSeries ?? 1024,
     maxLabelBytes: limits.maxLabelBytes ?? 65_536,
+    maxElements: limits.maxElements ?? DEFAULT_MAX_ELEMENTS,
   });
   const end = bytes.length;
   const timeseries: TimeSeries[] = [];
@@ -906,6 +937,7 @@ export function decodeWriteRequest(bytes: Uint8Array, limits: DecodeLimits = {})
       if (f === 1) {
         expectWire(wire, 2, 'timeseries', at);
         try {
+          take(r, at);
           const e = lenEnd(r, end);
           timeseries.push(readSeries(r, e));
         } catch (err) {
@@ -914,6 +946,7 @@ export function decodeWriteRequest(bytes: Uint8Array, limits: DecodeLimits = {})
         }
       } else if (f === 3) {
         expectWire(wire, 2, 'metadata', at);
+        take(r, at);
         const i = metadata.length;
         metadata.push(
           within(`metadata[${i}]`, () => {
@@ -928,7 +961,7 @@ export function decodeWriteRequest(bytes: Uint8Array, limits: DecodeLimits = {})
     }
   } catch (e) {
     if (e instanceof Fail) {
-      throw new RemoteWriteDecodeError(e.segs.reverse().join('.'), e.what, e.offset);
+      throw new RemoteWriteDecodeError(e.segs.reverse().join('.'), e.what, e.offset, e.kind);
     }
     throw e;
   }
@@ -964,12 +997,16 @@ export interface SampleV2 extends Sample {
 
 function readRefs(r: In, wire: number, end: number, into: number[]): void {
   if (wire === 0) {
+    take(r, r.pos);
     into.push(smallVarint(r, end, 'ref'));
     return;
   }
   if (wire !== 2) throw new Fail(`wire type ${wire}, expected 0 or 2`, r.pos);
   const e = lenEnd(r, end);
-  while (r.pos < e) into.push(smallVarint(r, e, 'ref'));
+  while (r.pos < e) {
+    take(r, r.pos);
+    into.push(smallVarint(r, e, 'ref'));
+  }
 }
 
 function resolveRefs(refs: readonly number[], symbols: readonly string[], at: number): Label[] {
@@ -991,6 +1028,7 @@ export function decodeV2Request(bytes: Uint8Array, limits: DecodeLimits = {}): D
   const r = new In(bytes, {
     maxLabelsPerSeries: limits.maxLabelsPerSeries ?? 1024,
     maxLabelBytes: limits.maxLabelBytes ?? 65_536,
+    maxElements: limits.maxElements ?? DEFAULT_MAX_ELEMENTS,
   });
   const end = bytes.length;
   const symbols: string[] = [];
@@ -1005,6 +1043,7 @@ export function decodeV2Request(bytes: Uint8Array, limits: DecodeLimits = {}): D
       if (f === 4) {
         expectWire(wire, 2, 'symbols', at);
         try {
+          take(r, at);
           symbols.push(str(r, end));
         } catch (err) {
           if (err instanceof Fail) err.segs.push(`symbols[${symbols.length}]`);
@@ -1013,6 +1052,7 @@ export function decodeV2Request(bytes: Uint8Array, limits: DecodeLimits = {}): D
       } else if (f === 5) {
         expectWire(wire, 2, 'timeseries', at);
         try {
+          take(r, at);
           const e = lenEnd(r, end);
           raw.push({ at, start: r.pos, end: e });
           r.pos = e;
@@ -1047,6 +1087,7 @@ export function decodeV2Request(bytes: Uint8Array, limits: DecodeLimits = {}): D
           if (f === 1) readRefs(r, wire, e, refs);
           else if (f === 2) {
             expectWire(wire, 2, 'samples', at);
+            take(r, at);
             const se = lenEnd(r, e);
             let value = 0;
             let ts = 0;
@@ -1070,11 +1111,13 @@ export function decodeV2Request(bytes: Uint8Array, limits: DecodeLimits = {}): D
             samples.push({ value, timestampMs: ts, startTimestampMs: st });
           } else if (f === 3) {
             expectWire(wire, 2, 'histograms', at);
+            take(r, at);
             const he = lenEnd(r, e);
             histograms.push(readHistogram(r, he));
             r.pos = he;
           } else if (f === 4) {
             expectWire(wire, 2, 'exemplars', at);
+            take(r, at);
             const ee = lenEnd(r, e);
             const erefs: number[] = [];
             let value = 0;
@@ -1096,6 +1139,7 @@ export function decodeV2Request(bytes: Uint8Array, limits: DecodeLimits = {}): D
             exemplars.push({ labels: resolveRefs(erefs, symbols, at), value, timestampMs: ts });
           } else if (f === 5) {
             expectWire(wire, 2, 'metadata', at);
+            take(r, at);
             const me = lenEnd(r, e);
             const m = { type: 0, help: 0, unit: 0 };
             while (r.pos < me) {
@@ -1138,7 +1182,7 @@ export function decodeV2Request(bytes: Uint8Array, limits: DecodeLimits = {}): D
     }
     return { request: { timeseries, metadata }, counts: { samples: nSamples, histograms: nHist, exemplars: nEx } };
   } catch (e) {
-    if (e instanceof Fail) throw new RemoteWriteDecodeError(e.segs.reverse().join('.'), e.what, e.offset);
+    if (e instanceof Fail) throw new RemoteWriteDecodeError(e.segs.reverse().join('.'), e.what, e.offset, e.kind);
     throw e;
   }
 }

@@ -227,3 +227,28 @@ describe('HttpDiscoverer', () => {
     }
   });
 });
+
+describe('http_sd review findings', () => {
+  it('a server that trickles its body forever does not stall discovery: the request has a deadline', {
+    timeout: 5000,
+  }, async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[');
+      const t = setInterval(() => res.write(' '), 20);
+      res.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        new HttpDiscoverer({ url: `http://127.0.0.1:${port}/sd`, refreshIntervalMs: 200 }).fetchGroups(),
+      );
+      assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

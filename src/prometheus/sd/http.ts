@@ -282,18 +282,18 @@ export class HttpDiscoverer implements Discoverer {
         settled = true;
         resolvePromise(groups);
       };
-      const req = mod.request(url, { method: 'GET', headers, ...tlsOptions, timeout: c.refreshIntervalMs }, (res) => {
+      const req = mod.request(url, { method: 'GET', headers, ...tlsOptions }, (res) => {
         res.on('error', reject);
         const status = res.statusCode ?? 0;
         if (status !== 200) {
-          res.resume();
           reject(new Error(`server returned HTTP status ${status} ${res.statusMessage ?? ''}`.trim()));
+          req.destroy();
           return;
         }
         const ct = (res.headers['content-type'] ?? '').trim();
         if (!CONTENT_TYPE_RE.test(ct)) {
-          res.resume();
           reject(new Error(`unsupported content type ${JSON.stringify(ct)}`));
+          req.destroy();
           return;
         }
         const chunks: Buffer[] = [];
@@ -321,9 +321,15 @@ export class HttpDiscoverer implements Discoverer {
         res.on('close', () => reject(new Error('connection closed before the response was complete')));
       });
       this.#inFlight = req;
-      req.on('timeout', () => req.destroy(new Error('request timed out')));
+      // The whole exchange (connect, headers, body) is bounded by the refresh interval, as Prometheus's client timeout.
+      const deadline = setTimeout(
+        () => req.destroy(new Error(`request timed out after ${c.refreshIntervalMs} ms`)),
+        c.refreshIntervalMs,
+      );
+      deadline.unref();
       req.on('error', reject);
       req.on('close', () => {
+        clearTimeout(deadline);
         if (this.#inFlight === req) this.#inFlight = undefined;
       });
       req.end();

@@ -70,6 +70,8 @@ interface SeriesState {
   last: number;
   createdMs: number | undefined;
   epoch: number;
+  /** The last sample carried its own timestamp: Prometheus tracks no staleness for such series. */
+  explicitTs: boolean;
 }
 
 interface Proc {
@@ -277,6 +279,7 @@ export class TargetConverter {
       value: number,
       timeNs: bigint,
       createdMs: number | undefined,
+      explicitTs: boolean,
     ): SeriesState | undefined => {
       const key = `${name}\u0002${kind}\u0002${labelsKey(labels)}`;
       let st = this.series.get(key);
@@ -294,6 +297,7 @@ export class TargetConverter {
           last: value,
           createdMs,
           epoch: this.epoch,
+          explicitTs,
         };
         this.series.set(key, st);
         return st;
@@ -306,6 +310,7 @@ export class TargetConverter {
       st.createdMs = createdMs;
       st.last = value;
       st.epoch = this.epoch;
+      st.explicitTs = explicitTs;
       return st;
     };
 
@@ -336,7 +341,7 @@ export class TargetConverter {
             const attrs = this.attrsOf(p.labels);
             const t = timeOf(p);
             if (kind === 'gauge') {
-              const st = track(g, p.name, kind, p.labels, attrs, p.value, t, undefined);
+              const st = track(g, p.name, kind, p.labels, attrs, p.value, t, undefined, p.timestampMs !== undefined);
               if (st === undefined) {
                 drop('duplicate_series');
                 continue;
@@ -344,7 +349,17 @@ export class TargetConverter {
               pushNumber(metricFor(p.name, kind, g), numberPoint(attrs, 0n, t, p.value));
               continue;
             }
-            const st = track(g, p.name, kind, p.labels, attrs, p.value, t, created.get(labelsKey(p.labels)));
+            const st = track(
+              g,
+              p.name,
+              kind,
+              p.labels,
+              attrs,
+              p.value,
+              t,
+              created.get(labelsKey(p.labels)),
+              p.timestampMs !== undefined,
+            );
             if (st === undefined) {
               drop('duplicate_series');
               continue;
@@ -373,6 +388,7 @@ export class TargetConverter {
     for (const [key, st] of this.series) {
       if (st.epoch === this.epoch) continue;
       this.series.delete(key);
+      if (st.explicitTs) continue;
       staleMarked++;
       addStale(metricFor(st.metric, st.kind, st), st, nowNs);
     }
@@ -402,6 +418,7 @@ export class TargetConverter {
       count?: number;
       created?: number;
       time?: bigint;
+      explicitTs?: boolean;
       samples: number;
     }
     const hs = new Map<string, H>();
@@ -430,6 +447,7 @@ export class TargetConverter {
         case '_count':
           h.count = p.value;
           h.time = timeOf(p);
+          h.explicitTs = p.timestampMs !== undefined;
           break;
         case '_created':
           h.created = p.value * 1000;
@@ -451,6 +469,7 @@ export class TargetConverter {
       const bounds: number[] = [];
       const counts: bigint[] = [];
       let prev = 0;
+      let prevLe: number | undefined;
       let ok = true;
       for (const [le, cum] of h.buckets) {
         if (Number.isNaN(le) || !Number.isFinite(cum) || cum < prev) {
@@ -458,6 +477,12 @@ export class TargetConverter {
           break;
         }
         if (le === Number.POSITIVE_INFINITY) continue;
+        // Two buckets with one bound (`le="1"`, `le="1.0"`) would give bounds that do not strictly increase.
+        if (le === prevLe) {
+          ok = false;
+          break;
+        }
+        prevLe = le;
         bounds.push(le);
         counts.push(BigInt(Math.round(cum - prev)));
         prev = cum;
@@ -470,7 +495,7 @@ export class TargetConverter {
       counts.push(BigInt(Math.round(rest)));
       const attrs = this.attrsOf(h.labels);
       const t = h.time ?? 0n;
-      const st = track(g, name, 'histogram', h.labels, attrs, hc, t, h.created);
+      const st = track(g, name, 'histogram', h.labels, attrs, hc, t, h.created, h.explicitTs ?? false);
       if (st === undefined) {
         drop('duplicate_series', h.samples);
         continue;
@@ -505,6 +530,7 @@ export class TargetConverter {
       count?: number;
       created?: number;
       time?: bigint;
+      explicitTs?: boolean;
       samples: number;
     }
     const ss = new Map<string, S>();
@@ -523,6 +549,7 @@ export class TargetConverter {
       else if (p.suffix === '_count') {
         s.count = p.value;
         s.time = timeOf(p);
+        s.explicitTs = p.timestampMs !== undefined;
       } else if (p.suffix === '_created') s.created = p.value * 1000;
     }
     for (const s of ss.values()) {
@@ -533,7 +560,7 @@ export class TargetConverter {
       }
       const attrs = this.attrsOf(s.labels);
       const t = s.time ?? 0n;
-      const st = track(g, g.famName, 'summary', s.labels, attrs, s.count ?? 0, t, s.created);
+      const st = track(g, g.famName, 'summary', s.labels, attrs, s.count ?? 0, t, s.created, s.explicitTs ?? false);
       if (st === undefined) {
         drop('duplicate_series', s.samples);
         continue;
@@ -557,7 +584,10 @@ export class TargetConverter {
   markAllStale(nowMs: number): { metrics: Metric[]; count: number } {
     const out = new Map<string, Metric>();
     const nowNs = msToNs(nowMs);
+    let count = 0;
     for (const st of this.series.values()) {
+      if (st.explicitTs) continue;
+      count++;
       const k = `${st.metric}\u0000${st.kind}`;
       let m = out.get(k);
       if (m === undefined) {
@@ -572,7 +602,6 @@ export class TargetConverter {
       }
       addStale(m, st, nowNs);
     }
-    const count = this.series.size;
     this.series = new Map();
     return { metrics: [...out.values()], count };
   }
@@ -587,6 +616,7 @@ type TrackFn = (
   value: number,
   timeNs: bigint,
   createdMs: number | undefined,
+  explicitTs: boolean,
 ) => SeriesState | undefined;
 
 function labelsText(labels: readonly Label[]): string {

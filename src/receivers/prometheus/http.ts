@@ -95,11 +95,14 @@ export function fetchTarget(opts: FetchOptions): Promise<FetchResult> {
     const req = mod.request(opts.url, { method: 'GET', headers, agent: opts.agent }, (res) => {
       const status = res.statusCode ?? 0;
       if (status !== 200) {
-        res.resume();
         finish({ ok: false, reason: 'http_status', message: `server returned HTTP status ${status}` });
+        // The body is not read: draining it would be unbounded and outlive the timeout.
+        req.destroy();
         return;
       }
       const gzip = (res.headers['content-encoding'] ?? '').toLowerCase() === 'gzip';
+      // pipe() does not forward the source's errors: a connection lost mid-body must fail the scrape here too.
+      if (gzip) res.on('error', (err: Error) => finish({ ok: false, reason: 'connect', message: err.message }));
       const stream = gzip ? res.pipe(createGunzip()) : res;
       const chunks: Buffer[] = [];
       let size = 0;

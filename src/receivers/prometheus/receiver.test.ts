@@ -23,7 +23,7 @@ import {
   sizeBytes,
   validatePrometheusConfig,
 } from './config.js';
-import { ACCEPT_HEADER } from './http.js';
+import { ACCEPT_HEADER, fetchTarget } from './http.js';
 import { type Clock, PrometheusReceiver } from './receiver.js';
 import { initialDelayMs, populateTarget } from './targets.js';
 
@@ -784,5 +784,120 @@ temp_celsius 3
     const skip = await receiver([job(srv.port, { scheme: 'https', tls_config: { insecure_skip_verify: true } })]);
     cleanups.push(() => skip.stop());
     assert.equal(skip.sink.value(await skip.scrape(), 'up'), 1);
+  });
+});
+
+describe('prometheus receiver: review findings', () => {
+  test('a non-200 reply with an endless body is not drained: the socket is closed', async () => {
+    let closed = false;
+    const server = http.createServer((req, res) => {
+      req.socket.on('close', () => {
+        closed = true;
+      });
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      const t = setInterval(() => res.write('x'.repeat(1024)), 5);
+      res.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+    const agent = new http.Agent({ keepAlive: true });
+    cleanups.push(() => agent.destroy());
+    const res = await fetchTarget({
+      url: new URL(`http://127.0.0.1:${port}/metrics`),
+      timeoutMs: 5000,
+      bodyLimit: 1 << 20,
+      auth: { kind: 'none' },
+      agent,
+    });
+    assert.equal(res.ok, false);
+    const deadline = Date.now() + 1000;
+    while (!closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(closed, 'the connection of a failed scrape must not stay open');
+  });
+
+  test('buckets with the same bound (le="1" and le="1.0") never give non-increasing explicit bounds', async () => {
+    const body =
+      '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="1.0"} 2\nh_bucket{le="+Inf"} 3\nh_sum 1\nh_count 3\n';
+    const { r } = await setup(body);
+    const i = await r.scrape();
+    for (const m of r.sink.metricsOf(i)) {
+      if (m.data?.type !== 'histogram') continue;
+      for (const dp of m.data.dataPoints) {
+        for (let k = 1; k < dp.explicitBounds.length; k++) {
+          assert.ok(
+            (dp.explicitBounds[k] ?? 0) > (dp.explicitBounds[k - 1] ?? 0),
+            `bounds ${dp.explicitBounds.join(',')}`,
+          );
+        }
+      }
+    }
+  });
+
+  test('series exposed with their own timestamps get no staleness markers (as Prometheus)', async () => {
+    const { srv, r } = await setup('g 1 1600000000123\na 1\n');
+    await r.scrape();
+    srv.body = 'a 1\n';
+    const i2 = await r.scrape();
+    assert.ok(!r.sink.metricsOf(i2).some((m) => m.name === 'g'), 'vanished timestamped series: no marker');
+    srv.body = 'g 1 1600000000123\na 1\n';
+    await r.scrape();
+    srv.status = 500;
+    const i4 = await r.scrape();
+    assert.ok(!r.sink.metricsOf(i4).some((m) => m.name === 'g'), 'failed scrape: no marker for it');
+    assert.equal(r.sink.numbers(i4, 'a')[0]?.flags, 1);
+  });
+
+  test('shutdown while start() still waits for discovery: later jobs do not start discoverers', async () => {
+    let slowHits = 0;
+    let laterHits = 0;
+    const sd = http.createServer((req, res) => {
+      if (req.url === '/slow') {
+        slowHits++;
+        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('[]'), 300);
+        return;
+      }
+      laterHits++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+    });
+    await new Promise<void>((r) => sd.listen(0, '127.0.0.1', r));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          sd.closeAllConnections();
+          sd.close(() => r());
+        }),
+    );
+    const port = (sd.address() as AddressInfo).port;
+    const config: PrometheusReceiverConfig = {
+      config: {
+        scrape_configs: [
+          { job_name: 'a', http_sd_configs: [{ url: `http://127.0.0.1:${port}/slow`, refresh_interval: '1s' }] },
+          { job_name: 'b', http_sd_configs: [{ url: `http://127.0.0.1:${port}/later`, refresh_interval: '50ms' }] },
+        ],
+      },
+    };
+    assert.deepEqual(validatePrometheusConfig(config), []);
+    const settings: CreateSettings = {
+      id: { type: 'prometheus', name: '' },
+      kind: 'receiver',
+      logger: pino({ level: 'silent' }),
+      metrics: new MetricsRegistry(),
+    };
+    const rx = new PrometheusReceiver(settings, resolvePrometheusConfig(config), new Recorder(), {
+      clock: new FakeClock(),
+    });
+    const starting = rx.start(new TestHost());
+    while (slowHits === 0) await new Promise((r) => setTimeout(r, 5));
+    await rx.shutdown();
+    await starting;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(laterHits, 0, 'a job started after shutdown would keep discovering forever');
   });
 });

@@ -324,13 +324,14 @@ class Job {
   }
 
   private discovery: JobDiscovery | undefined;
+  private stopped = false;
   /** Serializes target-set updates. */
   private syncing: Promise<void> = Promise.resolve();
 
   /** Starts the job: its static groups, then its discoverers (each report replaces the discovered groups). */
   async start(): Promise<void> {
     await this.sync(staticGroups(this.sc));
-    if (this.sc.sd === undefined) return;
+    if (this.sc.sd === undefined || this.stopped) return;
     const { discoverers, problems } = createDiscoverers(this.sc.sd, { userAgent: USER_AGENT });
     if (problems.length > 0) {
       this.rx.helper.logger.error(
@@ -394,6 +395,7 @@ class Job {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.discovery?.stop();
     await this.syncing;
     await Promise.all([...this.loops.values()].map((l) => l.stop(true)));
@@ -466,6 +468,8 @@ export class PrometheusReceiver implements Receiver {
     if (this.state !== 'new') return;
     this.state = 'started';
     for (const sc of this.config.scrapeConfigs) {
+      // shutdown() may come while a job waits for its first discovery: the jobs after it must not start.
+      if (this.state !== 'started') break;
       const job = new Job(this, sc);
       this.jobs.push(job);
       await job.start();
@@ -475,7 +479,7 @@ export class PrometheusReceiver implements Receiver {
       'prometheus receiver started',
     );
     const ta = this.config.targetAllocator;
-    if (ta !== undefined) this.taPoll = this.pollAllocator(ta);
+    if (ta !== undefined && this.state === 'started') this.taPoll = this.pollAllocator(ta);
   }
 
   private taError(request: 'scrape_configs' | 'targets', reason: string, message: string): void {

@@ -3,12 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { retryableError } from '../../component/errors.js';
 import { testHost, testSettings } from '../../helpers/exporterhelper/testutil.js';
 import { DATA_POINT_FLAG_NO_RECORDED_VALUE, type ExportMetricsServiceRequest, type Metric } from '../../pdata/model.js';
+import { encodeRequest } from '../../pdata/proto/index.js';
 import {
   encodeV2Request,
   encodeWriteRequest,
   type Histogram,
   type Label,
   MetricType,
+  ResetHint,
   STALE_NAN,
   type TimeSeries,
   type WriteRequest,
@@ -151,6 +153,71 @@ describe('remote write -> OTLP translation', () => {
     assert.equal(t.dropped.get('float_histogram'), 1);
   });
 
+  it('native histograms: reset hint YES starts a new run even when the count did not drop', () => {
+    const st = newState();
+    const h = (count: bigint, timestampMs: number, resetHint: number): Histogram => ({
+      count: { kind: 'int', value: count },
+      sum: 1,
+      schema: 0,
+      zeroThreshold: 1e-128,
+      zeroCount: { kind: 'int', value: count },
+      negativeSpans: [],
+      negativeDeltas: [],
+      negativeCounts: [],
+      positiveSpans: [],
+      positiveDeltas: [],
+      positiveCounts: [],
+      resetHint,
+      timestampMs,
+    });
+    const start = (hist: Histogram): bigint | undefined => {
+      const d = metrics(toOtlp(wr([series({ __name__: 'nh' }, [], [hist])]), st, hist.timestampMs).request).get(
+        'nh',
+      )?.data;
+      return d?.type === 'exponentialHistogram' ? d.dataPoints[0]?.startTimeUnixNano : undefined;
+    };
+    assert.equal(start(h(5n, 1000, ResetHint.UNKNOWN)), 1000n * 1_000_000n);
+    assert.equal(start(h(7n, 2000, ResetHint.NO)), 1000n * 1_000_000n);
+    assert.equal(start(h(9n, 3000, ResetHint.YES)), 2999n * 1_000_000n);
+  });
+
+  it('native histograms with overlapping or backward spans are dropped as invalid, not a crash', () => {
+    const h: Histogram = {
+      count: { kind: 'int', value: 3n },
+      sum: 3,
+      schema: 0,
+      zeroThreshold: 1e-128,
+      zeroCount: { kind: 'int', value: 0n },
+      negativeSpans: [],
+      negativeDeltas: [],
+      negativeCounts: [],
+      // The second span starts before the first one ends (later offsets are gaps, never < 0).
+      positiveSpans: [
+        { offset: 5, length: 1 },
+        { offset: -3, length: 1 },
+      ],
+      positiveDeltas: [1n, 0n],
+      positiveCounts: [],
+      resetHint: 0,
+      timestampMs: 5,
+    };
+    const overlap: Histogram = {
+      ...h,
+      positiveSpans: [
+        { offset: 5, length: 2 },
+        { offset: -2, length: 1 },
+      ],
+      positiveDeltas: [1n, 0n, 0n],
+    };
+    const t = toOtlp(
+      wr([series({ __name__: 'nh' }, [], [h]), series({ __name__: 'nh2' }, [], [overlap])]),
+      newState(),
+      5,
+    );
+    assert.equal(t.dropped.get('invalid_histogram'), 2);
+    assert.equal(t.points, 0);
+  });
+
   it('staleness markers become points without a recorded value and end the series state', () => {
     const st = newState();
     toOtlp(wr([series({ __name__: 'c_total' }, [[5, 1]])]), st, 1);
@@ -180,6 +247,109 @@ describe('remote write -> OTLP translation', () => {
     assert.ok(!metrics(t.request).has('target_info'));
     assert.equal(t.points, 1);
     assert.equal(t.dropped.get('missing_name'), 1);
+  });
+
+  it('drops and counts points before 1970 (OTLP times are unsigned): the rest still encodes', () => {
+    const t = toOtlp(
+      wr([
+        series({ __name__: 'g' }, [
+          [1, -5],
+          [2, 1000],
+        ]),
+        series({ __name__: 'c_total' }, [[3, -1]]),
+      ]),
+      newState(),
+      1000,
+    );
+    assert.equal(t.dropped.get('invalid_timestamp'), 2);
+    assert.equal(t.points, 1);
+    assert.ok(encodeRequest('metrics', t.request).length > 0);
+  });
+
+  it('state size does not follow label and help sizes chosen by the sender', () => {
+    const st = new ReceiverState({ maxSeries: 100, ttlMs: 60_000, maxMetadata: 100 });
+    const long = 'x'.repeat(10_000);
+    for (let i = 0; i < 100; i++) {
+      toOtlp(
+        wr(
+          [series({ __name__: `c${i}_total`, big: `${long}${i}` }, [[1, 100]])],
+          [{ type: MetricType.COUNTER, metricFamilyName: `c${i}_total`, help: long, unit: '' }],
+        ),
+        st,
+        100,
+      );
+    }
+    assert.equal(st.size, 100);
+    assert.ok(st.chars < 100 * 5000, `${st.chars} characters held`);
+    // Long keys still tell series apart and keep their runs.
+    const p = (v: number, t: number) => {
+      const d = metrics(toOtlp(wr([series({ __name__: 'c1_total', big: `${long}1` }, [[v, t]])]), st, t).request).get(
+        'c1_total',
+      )?.data;
+      return d?.type === 'sum' ? d.dataPoints[0]?.startTimeUnixNano : undefined;
+    };
+    assert.equal(p(5, 200), 100n * 1_000_000n);
+    assert.equal(p(1, 300), 299n * 1_000_000n);
+  });
+
+  it('expiry goes by arrival, not sample time: a sender catching up keeps its counter runs', () => {
+    const st = new ReceiverState({ maxSeries: 100, ttlMs: 60_000, maxMetadata: 10 });
+    const now = 10_000_000;
+    const old = now - 3_600_000; // samples an hour old, sent one after the other
+    const start = (v: number, t: number) => {
+      const d = metrics(toOtlp(wr([series({ __name__: 'c_total' }, [[v, t]])]), st, now).request).get('c_total')?.data;
+      return d?.type === 'sum' ? d.dataPoints[0]?.startTimeUnixNano : undefined;
+    };
+    assert.equal(start(1, old), BigInt(old) * 1_000_000n);
+    assert.equal(start(2, old + 15_000), BigInt(old) * 1_000_000n);
+    assert.equal(start(3, old + 30_000), BigInt(old) * 1_000_000n);
+    // Not seen for longer than the ttl (wall clock): forgotten.
+    toOtlp(wr([]), st, now + 61_000);
+    assert.equal(st.size, 0);
+  });
+
+  it('drops and counts histogram and summary points whose counts are not finite uint64 values', () => {
+    const bad = (count: number) =>
+      toOtlp(
+        wr([
+          series({ __name__: 'h_bucket', le: '1' }, [[1, 1000]]),
+          series({ __name__: 'h_bucket', le: '+Inf' }, [[2, 1000]]),
+          series({ __name__: 'h_count' }, [[count, 1000]]),
+          series({ __name__: 's', quantile: '0.5' }, [[1, 1000]]),
+          series({ __name__: 's_count' }, [[count, 1000]]),
+          series({ __name__: 'd_bucket', le: '1' }, [[1, 1000]]),
+          series({ __name__: 'd_bucket', le: '1.0' }, [[1, 1000]]),
+          series({ __name__: 'd_count' }, [[2, 1000]]),
+        ]),
+        newState(),
+        1000,
+      );
+    for (const count of [Number.NaN, Number.POSITIVE_INFINITY, 1e300]) {
+      const t = bad(count);
+      assert.equal(t.dropped.get('invalid_count'), 3, String(count));
+      assert.equal(t.points, 0);
+      assert.ok(encodeRequest('metrics', t.request).length >= 0);
+    }
+    // Native: bucket counts adding up past 2^64 - 1.
+    const h: Histogram = {
+      count: { kind: 'int', value: 1n },
+      sum: 1,
+      schema: 0,
+      zeroThreshold: 0,
+      zeroCount: { kind: 'int', value: 0n },
+      negativeSpans: [],
+      negativeDeltas: [],
+      negativeCounts: [],
+      positiveSpans: [{ offset: 1, length: 2 }],
+      positiveDeltas: [2n ** 63n, 2n ** 63n],
+      positiveCounts: [],
+      resetHint: 0,
+      timestampMs: 1000,
+    };
+    assert.equal(
+      toOtlp(wr([series({ __name__: 'nh' }, [], [h])]), newState(), 1000).dropped.get('invalid_histogram'),
+      1,
+    );
   });
 
   it('bounds and expires per-series state', () => {
@@ -256,6 +426,33 @@ describe('prometheusremotewrite receiver over HTTP', () => {
     assert.equal(r2.status, 413);
     assert.match(r2.text, /declared uncompressed size 9000 bytes is over the limit of 8192/);
     assert.equal(bad('too_large'), 2);
+  });
+
+  it('413 for a small body that would decode into millions of objects', async () => {
+    const s2 = testSettings('prometheusremotewrite');
+    const big = new PrwReceiver(
+      s2,
+      resolve({ ...createDefaultConfig(), endpoint: '127.0.0.1:0', max_decompressed_size: 8 << 20 }),
+      {
+        mutatesData: false,
+        consume: async () => {},
+      },
+    );
+    await big.start(testHost());
+    try {
+      // 2,000,001 empty series: 4 MB decompressed, ~190 KB on the wire.
+      const bomb = snappyCompress(Buffer.alloc(2 * 2_000_001, Buffer.from([0x0a, 0x00])));
+      const res = await fetch(`http://127.0.0.1:${big.port}/api/v1/write`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
+        body: bomb,
+      });
+      assert.equal(res.status, 413);
+      assert.match(await res.text(), /more than 2000000 elements in one request/);
+      assert.equal(s2.metrics.counter('switchyard_receiver_bad_requests_total', '').sum({ reason: 'too_large' }), 1);
+    } finally {
+      await big.shutdown();
+    }
   });
 
   it('415 for another content type, encoding or protobuf message', async () => {

@@ -171,6 +171,13 @@ export class PrwReceiver implements Receiver {
         v2 = d.counts;
       } else wr = decodeWriteRequest(raw);
     } catch (err) {
+      if (err instanceof RemoteWriteDecodeError && err.kind === 'too_large') {
+        throw new HttpRefusal(
+          413,
+          'too_large',
+          `${version === 'v2' ? 'v2 Request' : 'WriteRequest'} too large: ${err.message}`,
+        );
+      }
       if (err instanceof RemoteWriteDecodeError) {
         throw new HttpRefusal(
           400,

@@ -3,6 +3,7 @@
 // histogram; `quantile` + `_count` = summary); everything else is a gauge. Counters and
 // histograms become cumulative with a start time kept per series (first sight, reset on a
 // decrease). State is bounded (max_series, least recently seen evicted) and expires (ttl).
+import { createHash } from 'node:crypto';
 import type {
   ExponentialHistogramDataPoint,
   ExportMetricsServiceRequest,
@@ -36,7 +37,9 @@ export type ReceiverDropReason =
   | 'gauge_histogram'
   | 'unsupported_schema'
   | 'invalid_histogram'
-  | 'type_conflict';
+  | 'type_conflict'
+  | 'invalid_timestamp'
+  | 'invalid_count';
 
 export const SCOPE_NAME = 'switchyard/receiver/prometheusremotewrite';
 
@@ -46,6 +49,8 @@ interface SeriesState {
   /** Last value (counter) or count (histogram/summary), to detect resets. */
   last: number;
   lastTs: number;
+  /** Wall-clock time (ms) the series was last seen: what expiry goes by. */
+  seenMs: number;
 }
 
 export interface StateOptions {
@@ -54,11 +59,25 @@ export interface StateOptions {
   readonly maxMetadata: number;
 }
 
+/** Series keys longer than this are kept as a digest: the state's size must not follow the
+ * label sizes a sender chooses (up to 64 KiB per value, 1024 labels). */
+const MAX_KEY_CHARS = 256;
+/** Longest remembered help text; longer metadata names or units are not remembered. */
+const MAX_HELP_CHARS = 4096;
+const MAX_META_NAME_CHARS = 1024;
+
+function stateKey(key: string): string {
+  if (key.length <= MAX_KEY_CHARS) return key;
+  return `\0${createHash('sha256').update(key).digest('base64')}`;
+}
+
 /** Per-series start times and remembered metadata, bounded and expiring. */
 export class ReceiverState {
   private readonly series = new Map<string, SeriesState>();
   private readonly meta = new Map<string, MetricMetadata>();
   evicted = 0;
+  /** Wall clock of the request being translated (set by `expire`). */
+  private nowMs = 0;
 
   constructor(private readonly o: StateOptions) {}
 
@@ -66,8 +85,18 @@ export class ReceiverState {
     return this.series.size;
   }
 
+  /** Characters held in series keys and remembered metadata (for tests and bounds). */
+  get chars(): number {
+    let n = 0;
+    for (const k of this.series.keys()) n += k.length;
+    for (const m of this.meta.values()) n += m.metricFamilyName.length + m.help.length + m.unit.length;
+    return n;
+  }
+
   remember(md: MetricMetadata): void {
     if (md.metricFamilyName === '') return;
+    if (md.metricFamilyName.length > MAX_META_NAME_CHARS || md.unit.length > MAX_META_NAME_CHARS) return;
+    if (md.help.length > MAX_HELP_CHARS) md = { ...md, help: md.help.slice(0, MAX_HELP_CHARS) };
     this.meta.delete(md.metricFamilyName);
     this.meta.set(md.metricFamilyName, md);
     if (this.meta.size > this.o.maxMetadata) {
@@ -80,17 +109,20 @@ export class ReceiverState {
     return this.meta.get(family);
   }
 
-  /** The start time for a cumulative value `v` at `tsMs`; a decrease starts a new run. */
-  startFor(key: string, v: number, tsMs: number): bigint {
+  /** The start time for a cumulative value `v` at `tsMs`; a decrease (or a sender's explicit
+   * `reset`) starts a new run. */
+  startFor(series: string, v: number, tsMs: number, reset = false): bigint {
+    const key = stateKey(series);
     const ns = BigInt(tsMs) * 1_000_000n;
     let s = this.series.get(key);
     if (s === undefined) {
-      s = { start: ns, last: v, lastTs: tsMs };
+      s = { start: ns, last: v, lastTs: tsMs, seenMs: this.nowMs };
     } else {
       this.series.delete(key);
+      s.seenMs = this.nowMs;
       if (tsMs >= s.lastTs) {
         // A reset: the new run began just before this sample.
-        if (v < s.last) s.start = ns - 1_000_000n;
+        if ((v < s.last || reset) && ns > 0n) s.start = ns - 1_000_000n;
         s.last = v;
         s.lastTs = tsMs;
       }
@@ -106,14 +138,16 @@ export class ReceiverState {
     return s.start;
   }
 
-  forget(key: string): void {
-    this.series.delete(key);
+  forget(series: string): void {
+    this.series.delete(stateKey(series));
   }
 
-  /** Drop series not seen for ttl (oldest first: the map is in order of last sight). */
+  /** Drop series not seen for ttl (oldest first: the map is in order of last sight). Goes by
+   * arrival, not sample time: a sender catching up on old samples keeps its series' runs. */
   expire(nowMs: number): void {
+    this.nowMs = nowMs;
     for (const [k, s] of this.series) {
-      if (nowMs - s.lastTs <= this.o.ttlMs) break;
+      if (nowMs - s.seenMs <= this.o.ttlMs) break;
       this.series.delete(k);
       this.evicted++;
     }
@@ -298,7 +332,23 @@ export function toOtlp(req: WriteRequest, state: ReceiverState, nowMs: number): 
       drop('duplicate_label', n);
       continue;
     }
-    parsed.push({ name, rest, job, instance, ts });
+    // OTLP times are unsigned nanoseconds since the epoch: a point before 1970 cannot be sent on
+    // (encoding it would fail the whole batch it ends up in).
+    let early = 0;
+    for (const x of ts.samples) if (x.timestampMs < 0) early++;
+    for (const x of ts.histograms) if (x.timestampMs < 0) early++;
+    const late = (x: { readonly timestampMs: number }): boolean => x.timestampMs >= 0;
+    if (early > 0) drop('invalid_timestamp', early);
+    const kept: SeriesIn =
+      early === 0 && ts.exemplars.every(late)
+        ? ts
+        : {
+            labels: ts.labels,
+            samples: ts.samples.filter(late),
+            histograms: ts.histograms.filter(late),
+            exemplars: ts.exemplars.filter(late),
+          };
+    parsed.push({ name, rest, job, instance, ts: kept });
   }
 
   // Families of classic histograms and summaries present in this request.
@@ -510,7 +560,12 @@ export function toOtlp(req: WriteRequest, state: ReceiverState, nowMs: number): 
           drop('histogram_without_count');
           continue;
         }
-        const pt = classicPoint(s.buckets, s.count, s.sum, attrs, t, state.startFor(key, s.count, t));
+        const pt = classicPoint(s.buckets, s.count, s.sum, attrs, t);
+        if (pt === undefined) {
+          drop('invalid_count');
+          continue;
+        }
+        pt.startTimeUnixNano = state.startFor(key, s.count, t);
         m.data.dataPoints.push(pt);
         points++;
       }
@@ -548,11 +603,16 @@ export function toOtlp(req: WriteRequest, state: ReceiverState, nowMs: number): 
           drop('histogram_without_count');
           continue;
         }
+        const count = countOf(s.count);
+        if (count === undefined) {
+          drop('invalid_count');
+          continue;
+        }
         const pt: SummaryDataPoint = {
           attributes: attrs,
           startTimeUnixNano: state.startFor(key, s.count, t),
           timeUnixNano: ns(t),
-          count: BigInt(Math.max(0, Math.round(s.count))),
+          count,
           sum: s.sum ?? 0,
           quantileValues: s.buckets.sort((a, b) => a[0] - b[0]).map(([quantile, value]) => ({ quantile, value })),
           flags: 0,
@@ -588,30 +648,44 @@ function parseBound(s: string): number {
   return Number.isNaN(v) ? Number.POSITIVE_INFINITY : v;
 }
 
+/** A sample value as an OTLP uint64 count (negative -> 0); undefined when NaN, infinite or
+ * 2^64 and over (such a point cannot be encoded). */
+function countOf(v: number): bigint | undefined {
+  if (!Number.isFinite(v) || v >= 2 ** 64) return undefined;
+  return BigInt(Math.max(0, Math.round(v)));
+}
+
+/** Cumulative buckets -> an OTLP histogram point (start time unset); undefined when a count is
+ * not a finite number or two buckets have the same bound ("1" and "1.0"). */
 function classicPoint(
   buckets: [number, number][],
   count: number,
   sum: number | undefined,
   attrs: KeyValue[],
   t: number,
-  start: bigint,
-): HistogramDataPoint {
+): HistogramDataPoint | undefined {
   buckets.sort((a, b) => a[0] - b[0]);
   const bounds: number[] = [];
   const counts: bigint[] = [];
   let prev = 0;
   for (const [le, c] of buckets) {
     if (le === Number.POSITIVE_INFINITY) continue;
+    if (bounds.length > 0 && bounds[bounds.length - 1] === le) return undefined;
+    const n = countOf(c - prev);
+    if (n === undefined) return undefined;
     bounds.push(le);
-    counts.push(BigInt(Math.max(0, Math.round(c - prev))));
+    counts.push(n);
     prev = c;
   }
-  counts.push(BigInt(Math.max(0, Math.round(count - prev))));
+  const last = countOf(count - prev);
+  const total = countOf(count);
+  if (last === undefined || total === undefined) return undefined;
+  counts.push(last);
   const pt: HistogramDataPoint = {
     attributes: attrs,
-    startTimeUnixNano: start,
+    startTimeUnixNano: 0n,
     timeUnixNano: ns(t),
-    count: BigInt(Math.max(0, Math.round(count))),
+    count: total,
     bucketCounts: counts,
     explicitBounds: bounds,
     exemplars: [],
@@ -672,7 +746,7 @@ function nativeToExpo(
   const count = h.count.value;
   const pt: ExponentialHistogramDataPoint = {
     attributes: attrs,
-    startTimeUnixNano: state.startFor(key, Number(count), h.timestampMs),
+    startTimeUnixNano: state.startFor(key, Number(count), h.timestampMs, h.resetHint === ResetHint.YES),
     timeUnixNano: ns(h.timestampMs),
     count,
     sum: h.sum,
@@ -688,6 +762,7 @@ function nativeToExpo(
 }
 
 const MAX_DENSE_BUCKETS = 1 << 16;
+const MAX_UINT64 = (1n << 64n) - 1n;
 
 /** Spans + deltas (Prometheus indexes) -> OTel offset and dense counts (index - 1). */
 function expand(
@@ -700,12 +775,14 @@ function expand(
   let cur = 0n;
   for (let s = 0; s < spans.length; s++) {
     const span = spans[s] as { offset: number; length: number };
+    // Later offsets are gaps after the previous span: a negative one overlaps or goes back.
+    if (s > 0 && span.offset < 0) return undefined;
     idx += span.offset;
     for (let j = 0; j < span.length; j++) {
       const delta = deltas[d++];
       if (delta === undefined) return undefined;
       cur += delta;
-      if (cur < 0n) return undefined;
+      if (cur < 0n || cur > MAX_UINT64) return undefined;
       byIndex.push([idx, cur]);
       idx++;
     }
