@@ -74,6 +74,26 @@ export async function waitFor<T>(what: string, check: () => T | undefined, timeo
   }
 }
 
+/** Like `waitFor` for asynchronous checks (a peer's HTTP API): polls `fn` every 100 ms until it
+ * returns a value other than undefined; a thrown error counts as "not yet" and is reported on timeout. */
+export async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Lines of a file (empty when it does not exist yet). */
 export function readLines(path: string): string[] {
   try {

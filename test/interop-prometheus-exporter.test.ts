@@ -3,7 +3,6 @@
 // equal what was sent: counters, a delta counter accumulated, a gauge, classic and exponential
 // histograms, target_info, job/instance, and the OpenMetrics-only unit metadata and _created series.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_ZERO_THRESHOLD } from '../src/exporters/prometheus/native.js';
@@ -21,7 +20,7 @@ import {
 import { Batch } from '../src/pdata/batch.js';
 import type { ExportMetricsServiceRequest } from '../src/pdata/model.js';
 import { freePort, type InProcessCollector, startCollector, tempDir } from './helpers.js';
-import { type Daemon, httpOk, requireBinary, startDaemon } from './peers.js';
+import { type Daemon, startPrometheus } from './peers.js';
 
 interface PromSeries {
   readonly metric: Record<string, string>;
@@ -92,7 +91,6 @@ describe('prometheus exporter scraped by Prometheus 2.42', () => {
   }
 
   before(async () => {
-    const prometheus = requireBinary('/usr/bin/prometheus', 'prometheus');
     otlpPort = await freePort();
     const grpcPort = await freePort();
     const exporterPort = await freePort();
@@ -146,9 +144,10 @@ service:
     );
     await sendOtlp(request([metric('jobs.done', '', sum([num(3n, {}, t1, nowNs())], true, true))], RESOURCE, SCOPE));
 
-    const cfg = join(dir.path, 'prometheus.yml');
-    writeFileSync(
-      cfg,
+    prom = await startPrometheus(
+      dir.path,
+      promPort,
+      [`--storage.tsdb.path=${join(dir.path, 'data')}`, '--enable-feature=native-histograms'],
       `global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:
   - job_name: switchyard
@@ -161,16 +160,6 @@ scrape_configs:
     static_configs: [{targets: ['127.0.0.1:${nativePort}']}]
 `,
     );
-    prom = await startDaemon({
-      command: prometheus,
-      args: [
-        `--config.file=${cfg}`,
-        `--storage.tsdb.path=${join(dir.path, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--enable-feature=native-histograms',
-      ],
-      ready: () => httpOk(`http://127.0.0.1:${promPort}/-/ready`),
-    });
   });
 
   after(async () => {

@@ -1,16 +1,13 @@
 // The `prometheus` receiver against real peers: Debian's prometheus-node-exporter as the scrape
 // target, and Debian's prometheus 2.42 scraping the same exporter for value and series-set parity.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { requestFromJson } from '../src/pdata/json/index.js';
 import type { ExportMetricsServiceRequest, KeyValue } from '../src/pdata/model.js';
 import { freePort, type InProcessCollector, readLines, startCollector, tempDir, waitFor } from './helpers.js';
-import { type Daemon, httpOk, requireBinary, startDaemon } from './peers.js';
-
-const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
-const PROMETHEUS = '/usr/bin/prometheus';
+import { type Daemon, startNodeExporter, startPrometheus } from './peers.js';
 
 /** One Prometheus series: name plus sorted labels, as text. */
 type SeriesValues = Map<string, number>;
@@ -119,34 +116,20 @@ describe('prometheus receiver against prometheus-node-exporter and prometheus 2.
   const out = join(dir.path, 'metrics.jsonl');
 
   before(async () => {
-    requireBinary(NODE_EXPORTER, 'prometheus-node-exporter');
-    requireBinary(PROMETHEUS, 'prometheus');
     nePort = await freePort();
-    exporter = await startDaemon({
-      command: NODE_EXPORTER,
-      args: [`--web.listen-address=127.0.0.1:${nePort}`],
-      ready: () => httpOk(`http://127.0.0.1:${nePort}/metrics`),
-    });
+    exporter = await startNodeExporter(nePort);
     const promPort = await freePort();
     promBase = `http://127.0.0.1:${promPort}`;
-    const promConfig = join(dir.path, 'prometheus.yml');
-    writeFileSync(
-      promConfig,
+    prometheus = await startPrometheus(
+      dir.path,
+      promPort,
+      [`--storage.tsdb.path=${join(dir.path, 'data')}`],
       `global: {scrape_interval: 2s, scrape_timeout: 2s, evaluation_interval: 2s}
 scrape_configs:
   - job_name: ne
     static_configs: [{targets: ['127.0.0.1:${nePort}']}]
 `,
     );
-    prometheus = await startDaemon({
-      command: PROMETHEUS,
-      args: [
-        `--config.file=${promConfig}`,
-        `--storage.tsdb.path=${join(dir.path, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-      ],
-      ready: () => httpOk(`${promBase}/-/ready`),
-    });
     collector = await startCollector(`
 receivers:
   prometheus:

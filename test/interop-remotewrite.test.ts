@@ -2,7 +2,7 @@
 // VictoriaMetrics 1.79; Prometheus in agent mode and vmagent -> our receiver. Every peer runs on
 // 127.0.0.1 with a temp data dir and a free port, and is stopped by PID in `finally`.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -33,30 +33,10 @@ import {
 } from '../src/pdata/model.js';
 import { createDefaultConfig as receiverDefaults, resolve } from '../src/receivers/prometheusremotewrite/config.js';
 import { PrwReceiver } from '../src/receivers/prometheusremotewrite/receiver.js';
-import { freePort, startCollector, tempDir } from './helpers.js';
-import { type Daemon, httpOk, requireBinary, startDaemon } from './peers.js';
+import { freePort, poll, startCollector, tempDir } from './helpers.js';
+import { type Daemon, httpOk, requireBinary, startDaemon, startPrometheus, startVictoriaMetrics } from './peers.js';
 
-const PROMETHEUS = '/usr/bin/prometheus';
-const VM = '/usr/bin/victoria-metrics';
 const VMAGENT = '/usr/bin/vmagent';
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface PromVector {
   readonly metric: Record<string, string>;
@@ -123,16 +103,6 @@ function sample(tMs: number, withNative: boolean): ExportMetricsServiceRequest {
       metric('rw.native', '', expoHistogram([expo(0, 3, [10n, 0n, 0n, 20n, 5n, 2n], 1n, 100, {}, start, t)])),
     );
   return request(metrics, { 'service.name': 'interop', 'service.instance.id': 'i-1', 'host.name': 'box' });
-}
-
-async function startPrometheus(dir: string, port: number, extraArgs: string[], yaml: string): Promise<Daemon> {
-  const cfgFile = join(dir, 'prometheus.yml');
-  writeFileSync(cfgFile, yaml);
-  return startDaemon({
-    command: requireBinary(PROMETHEUS, 'prometheus'),
-    args: [`--config.file=${cfgFile}`, `--web.listen-address=127.0.0.1:${port}`, ...extraArgs],
-    ready: () => httpOk(`http://127.0.0.1:${port}/-/ready`),
-  });
 }
 
 describe('exporter -> Prometheus 2.42 remote write receiver', () => {
@@ -232,20 +202,7 @@ describe('exporter -> VictoriaMetrics 1.79', () => {
     const port = await freePort();
     let vm: Daemon | undefined;
     try {
-      vm = await startDaemon({
-        command: requireBinary(VM, 'victoria-metrics'),
-        args: [
-          `-httpListenAddr=127.0.0.1:${port}`,
-          `-storageDataPath=${join(dir.path, 'data')}`,
-          '-retentionPeriod=1d',
-          '-search.latencyOffset=0s',
-          '-search.disableCache',
-          `-influxListenAddr=`,
-          `-graphiteListenAddr=`,
-          `-opentsdbListenAddr=`,
-        ],
-        ready: () => httpOk(`http://127.0.0.1:${port}/health`),
-      });
+      vm = await startVictoriaMetrics(join(dir.path, 'data'), port);
       const base = `http://127.0.0.1:${port}`;
       const t1 = Date.now() - 10_000;
       const { error } = await send(`${base}/api/v1/write`, [sample(t1, true)], {
@@ -558,10 +515,8 @@ service:
   telemetry:
     metrics: { level: none }
 `);
-      const agentDir = join(dir.path, 'agent-cfg');
-      mkdirSync(agentDir);
       agent = await startPrometheus(
-        agentDir,
+        dir.path,
         agentPort,
         [
           '--enable-feature=agent',
@@ -579,6 +534,7 @@ service:
           '    queue_config: {batch_send_deadline: 1s}',
           '',
         ].join('\n'),
+        'agent.yml',
       );
       const base = `http://127.0.0.1:${serverPort}`;
       const now = () => Date.now() / 1000;

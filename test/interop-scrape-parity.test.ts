@@ -3,15 +3,10 @@
 // `prometheusremotewrite` exporter) into VictoriaMetrics. Both stores must hold the same series
 // (names and label sets) and the same values for series that do not move between two scrapes.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort, type InProcessCollector, startCollector, tempDir } from './helpers.js';
-import { type Daemon, httpOk, requireBinary, startDaemon } from './peers.js';
-
-const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
-const PROMETHEUS = '/usr/bin/prometheus';
-const VM = '/usr/bin/victoria-metrics';
+import { freePort, type InProcessCollector, poll, startCollector, tempDir } from './helpers.js';
+import { type Daemon, startNodeExporter, startPrometheus, startVictoriaMetrics } from './peers.js';
 
 type Labels = Record<string, string>;
 
@@ -43,17 +38,6 @@ async function instantValue(base: string, query: string): Promise<number | undef
   return v === undefined ? undefined : Number(v);
 }
 
-/** Polls `fn` until it returns a value, at most `timeoutMs`. */
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 describe('node_exporter scraped by prometheus and by Switchyard remote-writing into VictoriaMetrics', () => {
   const dir = tempDir('switchyard-parity-');
   const daemons: Daemon[] = [];
@@ -63,53 +47,24 @@ describe('node_exporter scraped by prometheus and by Switchyard remote-writing i
 
   before(async () => {
     const nePort = await freePort();
-    daemons.push(
-      await startDaemon({
-        command: requireBinary(NODE_EXPORTER, 'prometheus-node-exporter'),
-        args: [`--web.listen-address=127.0.0.1:${nePort}`],
-        ready: () => httpOk(`http://127.0.0.1:${nePort}/metrics`),
-      }),
-    );
+    daemons.push(await startNodeExporter(nePort));
     const promPort = await freePort();
     promBase = `http://127.0.0.1:${promPort}`;
-    const promConfig = join(dir.path, 'prometheus.yml');
-    writeFileSync(
-      promConfig,
-      `global: {scrape_interval: 2s, scrape_timeout: 2s}
+    daemons.push(
+      await startPrometheus(
+        dir.path,
+        promPort,
+        [`--storage.tsdb.path=${join(dir.path, 'prom')}`],
+        `global: {scrape_interval: 2s, scrape_timeout: 2s}
 scrape_configs:
   - job_name: ne
     static_configs: [{targets: ['127.0.0.1:${nePort}']}]
 `,
-    );
-    daemons.push(
-      await startDaemon({
-        command: requireBinary(PROMETHEUS, 'prometheus'),
-        args: [
-          `--config.file=${promConfig}`,
-          `--storage.tsdb.path=${join(dir.path, 'prom')}`,
-          `--web.listen-address=127.0.0.1:${promPort}`,
-        ],
-        ready: () => httpOk(`${promBase}/-/ready`),
-      }),
+      ),
     );
     const vmPort = await freePort();
     vmBase = `http://127.0.0.1:${vmPort}`;
-    daemons.push(
-      await startDaemon({
-        command: requireBinary(VM, 'victoria-metrics'),
-        args: [
-          `-httpListenAddr=127.0.0.1:${vmPort}`,
-          `-storageDataPath=${join(dir.path, 'vm')}`,
-          '-retentionPeriod=1d',
-          '-search.latencyOffset=0s',
-          '-search.disableCache',
-          '-influxListenAddr=',
-          '-graphiteListenAddr=',
-          '-opentsdbListenAddr=',
-        ],
-        ready: () => httpOk(`${vmBase}/health`),
-      }),
-    );
+    daemons.push(await startVictoriaMetrics(join(dir.path, 'vm'), vmPort));
     // Scope labels and target_info are OpenTelemetry additions Prometheus does not make: off here.
     collector = await startCollector(`
 receivers:
@@ -143,15 +98,24 @@ service:
   test('the same series set, and equal values for series that do not move', async () => {
     const flush = (): Promise<unknown> =>
       fetch(`${vmBase}/internal/force_flush`, { method: 'POST' }).then((r) => r.arrayBuffer());
-    const direct = await poll('prometheus to scrape node_exporter', async () => {
-      const s = await seriesOf(promBase);
-      return s.size > 200 ? s : undefined;
-    });
-    const viaSwitchyard = await poll('Switchyard to remote-write node_exporter', async () => {
-      await flush();
-      const s = await seriesOf(vmBase);
-      return s.size > 200 ? s : undefined;
-    });
+    const LIMIT_MS = 40_000;
+    const direct = await poll(
+      'prometheus to scrape node_exporter',
+      async () => {
+        const s = await seriesOf(promBase);
+        return s.size > 200 ? s : undefined;
+      },
+      LIMIT_MS,
+    );
+    const viaSwitchyard = await poll(
+      'Switchyard to remote-write node_exporter',
+      async () => {
+        await flush();
+        const s = await seriesOf(vmBase);
+        return s.size > 200 ? s : undefined;
+      },
+      LIMIT_MS,
+    );
     const strip = (s: Set<string>): Set<string> =>
       new Set([...s].map((id) => id.replace(/,?otel_scope_(name|version)="[^"]*"/g, '').replace('{,', '{')));
     const ours = strip(viaSwitchyard);
@@ -164,11 +128,15 @@ service:
     );
 
     for (const q of ['node_memory_MemTotal_bytes{job="ne"}', 'node_boot_time_seconds{job="ne"}']) {
-      const a = await poll(`${q} in prometheus`, () => instantValue(promBase, q));
-      const b = await poll(`${q} via Switchyard`, async () => {
-        await flush();
-        return instantValue(vmBase, q);
-      });
+      const a = await poll(`${q} in prometheus`, () => instantValue(promBase, q), LIMIT_MS);
+      const b = await poll(
+        `${q} via Switchyard`,
+        async () => {
+          await flush();
+          return instantValue(vmBase, q);
+        },
+        LIMIT_MS,
+      );
       assert.equal(b, a, q);
     }
   });

@@ -1,7 +1,8 @@
 // Real peers for interop tests: daemons from Debian's packages or npm, started on 127.0.0.1 by the
 // test itself and ended by their PID; and headless Chromium driven by playwright-core.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 
 export interface Daemon {
@@ -104,5 +105,58 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
     ],
+  });
+}
+
+export const PROMETHEUS_BIN = '/usr/bin/prometheus';
+export const VICTORIA_METRICS_BIN = '/usr/bin/victoria-metrics';
+export const NODE_EXPORTER_BIN = '/usr/bin/prometheus-node-exporter';
+
+/**
+ * Debian's prometheus on 127.0.0.1:`port` with `yaml` written to `dir/<configName>`; `extraArgs`
+ * choose the mode and storage (`--storage.tsdb.path=...`, or `--enable-feature=agent` with
+ * `--storage.agent.path=...`).
+ */
+export async function startPrometheus(
+  dir: string,
+  port: number,
+  extraArgs: readonly string[],
+  yaml: string,
+  configName = 'prometheus.yml',
+): Promise<Daemon> {
+  const cfgFile = join(dir, configName);
+  writeFileSync(cfgFile, yaml);
+  return startDaemon({
+    command: requireBinary(PROMETHEUS_BIN, 'prometheus'),
+    args: [`--config.file=${cfgFile}`, `--web.listen-address=127.0.0.1:${port}`, ...extraArgs],
+    ready: () => httpOk(`http://127.0.0.1:${port}/-/ready`),
+  });
+}
+
+/** Debian's VictoriaMetrics on 127.0.0.1:`port`, storing under `dataDir`; fresh data is queryable at once
+ * (no latency offset, no cache) and its other listeners are off. */
+export async function startVictoriaMetrics(dataDir: string, port: number): Promise<Daemon> {
+  return startDaemon({
+    command: requireBinary(VICTORIA_METRICS_BIN, 'victoria-metrics'),
+    args: [
+      `-httpListenAddr=127.0.0.1:${port}`,
+      `-storageDataPath=${dataDir}`,
+      '-retentionPeriod=1d',
+      '-search.latencyOffset=0s',
+      '-search.disableCache',
+      '-influxListenAddr=',
+      '-graphiteListenAddr=',
+      '-opentsdbListenAddr=',
+    ],
+    ready: () => httpOk(`http://127.0.0.1:${port}/health`),
+  });
+}
+
+/** Debian's prometheus-node-exporter on 127.0.0.1:`port`. */
+export async function startNodeExporter(port: number): Promise<Daemon> {
+  return startDaemon({
+    command: requireBinary(NODE_EXPORTER_BIN, 'prometheus-node-exporter'),
+    args: [`--web.listen-address=127.0.0.1:${port}`],
+    ready: () => httpOk(`http://127.0.0.1:${port}/metrics`),
   });
 }

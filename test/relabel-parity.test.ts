@@ -27,7 +27,7 @@ import {
   type TargetsResult,
 } from '../src/prometheus/targets.js';
 import { freePort, tempDir } from './helpers.js';
-import { type Daemon, httpOk, requireBinary, startDaemon } from './peers.js';
+import { type Daemon, requireBinary, startPrometheus } from './peers.js';
 
 interface Group {
   readonly targets: readonly string[];
@@ -311,7 +311,6 @@ describe('relabel parity with Prometheus 2.42', () => {
   let api: ApiTargets | undefined;
 
   before(async () => {
-    const promBin = requireBinary('/usr/bin/prometheus', 'prometheus');
     const promtool = requireBinary('/usr/bin/promtool', 'prometheus');
     const sdPort = await freePort();
     server = http.createServer((req, res) => {
@@ -330,7 +329,8 @@ describe('relabel parity with Prometheus 2.42', () => {
       ...(c.relabel === undefined ? {} : { relabel_configs: c.relabel }),
     }));
     const configFile = join(dir.path, 'prometheus.yml');
-    writeFileSync(configFile, stringify({ global, scrape_configs: jobs }));
+    const configText = stringify({ global, scrape_configs: jobs });
+    writeFileSync(configFile, configText);
     const check = spawnSync(promtool, ['check', 'config', configFile], { encoding: 'utf8' });
     assert.equal(check.status, 0, `promtool check config failed:\n${check.stdout}\n${check.stderr}`);
 
@@ -346,15 +346,7 @@ describe('relabel parity with Prometheus 2.42', () => {
 
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
-    prom = await startDaemon({
-      command: promBin,
-      args: [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${join(dir.path, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      ready: () => httpOk(`${promUrl}/-/ready`),
-    });
+    prom = await startPrometheus(dir.path, port, [`--storage.tsdb.path=${join(dir.path, 'data')}`], configText);
     // Discovery reaches the scrape manager after its ~5 s update throttle: poll until every job shows as many
     // targets (active + dropped) as we expect, then once more so a late update cannot be half-seen.
     const deadline = Date.now() + 45_000;
