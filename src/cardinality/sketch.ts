@@ -1,6 +1,6 @@
 // A distinct-count sketch over 32-bit hashes: an exact open-addressing set while small, then a
 // HyperLogLog. Inputs must already be well mixed (every bit equally likely); callers pass hashes
-// finished with `mix32`.
+// finished with `mix32` (src/metrics/attrs.ts).
 //
 // Memory: the exact set grows 8 -> 16 -> ... -> 2 * limit slots of 4 bytes, where the limit is
 // EXACT_LIMIT or 2^p / 8 if smaller, so the exact form never takes more than the registers do;
@@ -11,16 +11,6 @@
 export const EXACT_LIMIT = 128;
 /** Register index bits. */
 export const DEFAULT_PRECISION = 10;
-
-/** murmur3's 32-bit finaliser: spreads every input bit over the output. */
-export function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** Relative standard error of the register form at precision `p`. */
 export function standardError(p: number = DEFAULT_PRECISION): number {

@@ -17,8 +17,9 @@
 // lets the projection without key k be `sum - hash(k=v)` in O(1). A series is
 // mix(sum + resource + scope). Two encodings of one value (rare: a kvlist in another order) count
 // as two values.
+import { mix32 } from '../metrics/attrs.js';
 import type { Batch } from '../pdata/batch.js';
-import { DistinctSketch, mix32 } from './sketch.js';
+import { DistinctSketch } from './sketch.js';
 
 export type PointKind = 'gauge' | 'sum' | 'histogram' | 'exponential_histogram' | 'summary';
 const KINDS: readonly PointKind[] = ['gauge', 'sum', 'histogram', 'exponential_histogram', 'summary'];
