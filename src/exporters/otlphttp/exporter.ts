@@ -1,10 +1,9 @@
 // OTLP/HTTP exporter: one POST per batch over keep-alive node:http / node:https agents, with
 // response handling per the OTLP/HTTP spec (partial success, retryable 429/502/503/504 with
 // Retry-After, everything else permanent with the server's google.rpc.Status message).
-import http from 'node:http';
-import https from 'node:https';
 import type { CreateSettings, Exporter } from '../../component/component.js';
 import { errorMessage, permanentError, retryableError } from '../../component/errors.js';
+import { HttpPostClient, type HttpResult, lowerKeys, printable } from '../../helpers/exporterhelper/httpclient.js';
 import {
   createExporter,
   decodeRpcStatus,
@@ -14,10 +13,8 @@ import {
   parseJsonStatus,
   parseRetryAfter,
   perBatch,
-  readBounded,
   USER_AGENT,
 } from '../../helpers/exporterhelper/index.js';
-import { loadClientTls } from '../../helpers/exporterhelper/tls.js';
 import type { Batch } from '../../pdata/batch.js';
 import { responseFromJson } from '../../pdata/json/index.js';
 import type { PartialSuccess, Signal } from '../../pdata/model.js';
@@ -28,14 +25,6 @@ import { gzipBody } from '../compression.js';
 import { type OtlpHttpExporterConfig, signalUrl } from './config.js';
 
 const CONTENT_TYPE = { proto: 'application/x-protobuf', json: 'application/json' } as const;
-
-interface HttpResult {
-  readonly status: number;
-  readonly statusMessage: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Buffer;
-  readonly truncated: boolean;
-}
 
 export function createOtlpHttpExporter<S extends Signal>(
   settings: CreateSettings,
@@ -55,10 +44,7 @@ export function createOtlpHttpExporter<S extends Signal>(
 }
 
 class OtlpHttpClient<S extends Signal> {
-  private readonly agent: http.Agent;
-  private readonly isHttps: boolean;
-  /** URL without query or credentials, for messages. */
-  private readonly where: string;
+  private readonly http: HttpPostClient;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly log: RateLimitedLog;
   /** Encoded (and compressed) bodies, so retries do not encode again. */
@@ -68,21 +54,13 @@ class OtlpHttpClient<S extends Signal> {
     settings: CreateSettings,
     private readonly cfg: OtlpHttpExporterConfig,
     private readonly signal: S,
-    private readonly url: URL,
+    url: URL,
   ) {
-    this.isHttps = url.protocol === 'https:';
-    this.where = `${url.origin}${url.pathname}`;
-    const maxSockets = cfg.sending_queue.enabled ? Math.max(1, cfg.sending_queue.num_consumers) : 64;
-    const agentOpts = {
-      keepAlive: true,
-      keepAliveMsecs: 1000,
-      maxSockets,
-      maxFreeSockets: maxSockets,
-      scheduling: 'lifo' as const,
-    };
-    this.agent = this.isHttps
-      ? new https.Agent({ ...agentOpts, ...loadClientTls(cfg.tls) })
-      : new http.Agent(agentOpts);
+    this.http = new HttpPostClient(url, {
+      tls: cfg.tls,
+      maxSockets: cfg.sending_queue.enabled ? Math.max(1, cfg.sending_queue.num_consumers) : 64,
+      lifo: true,
+    });
     this.headers = {
       'user-agent': USER_AGENT,
       ...lowerKeys(cfg.headers),
@@ -93,21 +71,21 @@ class OtlpHttpClient<S extends Signal> {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.http.close();
   }
 
   async send(batch: Batch<S>, abort: AbortSignal): Promise<PartialSendResult | undefined> {
     const body = await this.body(batch);
     let res: HttpResult;
     try {
-      res = await this.post(body, abort);
+      res = await this.http.post(body, this.headers, abort);
     } catch (err) {
       if (abort.aborted) throw abort.reason;
-      throw retryableError('SY_EXPORT_RETRYABLE', `POST ${this.where}: ${networkMessage(err)}`, undefined, err);
+      throw retryableError('SY_EXPORT_RETRYABLE', `POST ${this.http.where}: ${networkMessage(err)}`, undefined, err);
     }
     if (res.status >= 200 && res.status < 300) return this.partialSuccess(res);
     const detail = statusDetail(res);
-    const message = `POST ${this.where}: HTTP ${res.status}${detail === '' ? '' : `: ${detail}`}`;
+    const message = `POST ${this.http.where}: HTTP ${res.status}${detail === '' ? '' : `: ${detail}`}`;
     if (isRetryableHttpStatus(res.status)) {
       const header = res.headers['retry-after'];
       throw retryableError('SY_EXPORT_RETRYABLE', message, parseRetryAfter(header));
@@ -130,32 +108,6 @@ class OtlpHttpClient<S extends Signal> {
     return this.cfg.compression === 'gzip' ? gzipBody(raw, this.cfg.compression_params) : raw;
   }
 
-  private post(body: Buffer, abort: AbortSignal): Promise<HttpResult> {
-    return new Promise<HttpResult>((resolve, reject) => {
-      const req = (this.isHttps ? https : http).request(this.url, {
-        method: 'POST',
-        agent: this.agent,
-        headers: { ...this.headers, 'content-length': String(body.length) },
-        signal: abort,
-      });
-      req.on('error', reject);
-      req.on('response', (res) => {
-        readBounded(res, MAX_RESPONSE_BYTES).then(
-          ({ body: resBody, truncated }) =>
-            resolve({
-              status: res.statusCode ?? 0,
-              statusMessage: res.statusMessage ?? '',
-              headers: res.headers,
-              body: resBody,
-              truncated,
-            }),
-          reject,
-        );
-      });
-      req.end(body);
-    });
-  }
-
   /** 2xx: decode Export*ServiceResponse.partial_success, if any. */
   private partialSuccess(res: HttpResult): PartialSendResult | undefined {
     if (res.body.length === 0) return undefined;
@@ -169,7 +121,7 @@ class OtlpHttpClient<S extends Signal> {
       // The data was accepted (2xx); an unreadable response body is worth a warning, not a retry.
       this.log.warn(
         'bad_response',
-        { url: this.where, status: res.status, error: errorMessage(err) },
+        { url: this.http.where, status: res.status, error: errorMessage(err) },
         'could not decode the export response; treating it as full success',
       );
       return undefined;
@@ -180,18 +132,12 @@ class OtlpHttpClient<S extends Signal> {
     if (partial.errorMessage !== '') {
       this.log.warn(
         'partial_success_warning',
-        { url: this.where, message: partial.errorMessage },
+        { url: this.http.where, message: partial.errorMessage },
         'export succeeded with a warning from the destination',
       );
     }
     return undefined;
   }
-}
-
-function lowerKeys(h: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = v;
-  return out;
 }
 
 /** The server's explanation of a failed request: google.rpc.Status message (protobuf or JSON),
@@ -211,10 +157,6 @@ function statusDetail(res: HttpResult): string {
     }
   }
   return res.statusMessage;
-}
-
-function printable(s: string): string {
-  return s.replace(/[^\x20-\x7e]+/g, ' ').trim();
 }
 
 function networkMessage(err: unknown): string {

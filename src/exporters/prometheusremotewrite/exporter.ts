@@ -2,20 +2,16 @@
 // POST, split into requests of at most max_batch_size_bytes. 5xx and 429 are retried with backoff
 // (Retry-After honoured); other 4xx are permanent, with the server's message. Requests of a batch
 // that were already accepted are not sent again when the batch is retried.
-import http from 'node:http';
-import https from 'node:https';
 import type { CreateSettings, Exporter } from '../../component/component.js';
 import { errorMessage, permanentError, retryableError } from '../../component/errors.js';
 import { formatComponentId } from '../../component/id.js';
+import { HttpPostClient, type HttpResult, lowerKeys, printable } from '../../helpers/exporterhelper/httpclient.js';
 import {
   createExporter,
-  MAX_RESPONSE_BYTES,
   type PartialSendResult,
   parseRetryAfter,
-  readBounded,
   USER_AGENT,
 } from '../../helpers/exporterhelper/index.js';
-import { loadClientTls } from '../../helpers/exporterhelper/tls.js';
 import type { Batch } from '../../pdata/batch.js';
 import type { Signal } from '../../pdata/model.js';
 import {
@@ -192,13 +188,6 @@ const V2_HEADERS = {
   'x-prometheus-remote-write-version': '2.0.0',
 } as const;
 
-interface HttpResult {
-  readonly status: number;
-  readonly statusMessage: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Buffer;
-}
-
 export function createPrwExporter<S extends Signal>(
   settings: CreateSettings,
   cfg: PrwExporterConfig,
@@ -218,10 +207,7 @@ export function createPrwExporter<S extends Signal>(
 }
 
 class PrwClient {
-  private readonly agent: http.Agent;
-  private readonly isHttps: boolean;
-  private readonly url: URL;
-  private readonly where: string;
+  private readonly http: HttpPostClient;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly encoder: RemoteWriteEncoder;
   private readonly encoded = new WeakMap<object, Encoded & { readonly version: 'v1' | 'v2' }>();
@@ -231,20 +217,14 @@ class PrwClient {
   readonly cache: LabelCache | undefined;
 
   constructor(settings: CreateSettings, cfg: PrwExporterConfig) {
-    this.url = new URL(cfg.endpoint);
-    this.isHttps = this.url.protocol === 'https:';
-    this.where = `${this.url.origin}${this.url.pathname}`;
     this.exporterName = formatComponentId(settings.id);
-    const maxSockets = cfg.sending_queue.enabled ? Math.max(1, cfg.sending_queue.num_consumers) : 16;
-    const agentOpts = { keepAlive: true, keepAliveMsecs: 1000, maxSockets, maxFreeSockets: maxSockets };
-    this.agent = this.isHttps
-      ? new https.Agent({ ...agentOpts, ...loadClientTls(cfg.tls) })
-      : new http.Agent(agentOpts);
-    const custom: Record<string, string> = {};
-    for (const [k, v] of Object.entries(cfg.headers)) custom[k.toLowerCase()] = v;
+    this.http = new HttpPostClient(new URL(cfg.endpoint), {
+      tls: cfg.tls,
+      maxSockets: cfg.sending_queue.enabled ? Math.max(1, cfg.sending_queue.num_consumers) : 16,
+    });
     this.headers = {
       'user-agent': USER_AGENT,
-      ...custom,
+      ...lowerKeys(cfg.headers),
       'content-encoding': 'snappy',
     };
     this.version = cfg.protobuf_message === 'io.prometheus.write.v2.Request' ? 'v2' : 'v1';
@@ -300,7 +280,7 @@ class PrwClient {
   private lastMisses = 0;
 
   close(): void {
-    this.agent.destroy();
+    this.http.close();
   }
 
   private encodeOnce(batch: Batch<'metrics'>): Encoded & { readonly version: 'v1' | 'v2' } {
@@ -340,10 +320,14 @@ class PrwClient {
       const part = e.parts[e.sent] as Part;
       let res: HttpResult;
       try {
-        res = await this.post(part.body, abort, e.version);
+        res = await this.http.post(
+          part.body,
+          { ...this.headers, ...(e.version === 'v2' ? V2_HEADERS : V1_HEADERS) },
+          abort,
+        );
       } catch (err) {
         if (abort.aborted) throw abort.reason;
-        throw retryableError('SY_EXPORT_RETRYABLE', `POST ${this.where}: ${errorMessage(err)}`, undefined, err);
+        throw retryableError('SY_EXPORT_RETRYABLE', `POST ${this.http.where}: ${errorMessage(err)}`, undefined, err);
       }
       if (e.version === 'v2' && !this.v2Confirmed) {
         // 415, or a 2xx without the *-Written headers (a 1.0 receiver decoded the 2.0 message as
@@ -352,7 +336,7 @@ class PrwClient {
         if (res.status === 415 || (res.status >= 200 && res.status < 300 && !confirmed)) {
           this.version = 'v1';
           this.log.warn(
-            { url: this.where, status: res.status },
+            { url: this.http.where, status: res.status },
             'the receiver does not speak remote write 2.0; falling back to 1.0',
           );
           return this.send(batch, abort);
@@ -364,7 +348,7 @@ class PrwClient {
         continue;
       }
       const detail = detailOf(res);
-      const message = `POST ${this.where}: HTTP ${res.status}${detail === '' ? '' : `: ${detail}`}`;
+      const message = `POST ${this.http.where}: HTTP ${res.status}${detail === '' ? '' : `: ${detail}`}`;
       if (res.status >= 500 || res.status === 429) {
         throw retryableError('SY_EXPORT_RETRYABLE', message, parseRetryAfter(firstHeader(res.headers['retry-after'])));
       }
@@ -378,35 +362,6 @@ class PrwClient {
     if (e.dropped > 0) return { rejectedItems: e.dropped, message: e.dropMessage };
     return undefined;
   }
-
-  private post(body: Buffer, abort: AbortSignal, version: 'v1' | 'v2'): Promise<HttpResult> {
-    return new Promise<HttpResult>((resolve, reject) => {
-      const req = (this.isHttps ? https : http).request(this.url, {
-        method: 'POST',
-        agent: this.agent,
-        headers: {
-          ...this.headers,
-          ...(version === 'v2' ? V2_HEADERS : V1_HEADERS),
-          'content-length': String(body.length),
-        },
-        signal: abort,
-      });
-      req.on('error', reject);
-      req.on('response', (res) => {
-        readBounded(res, MAX_RESPONSE_BYTES).then(
-          ({ body: resBody }) =>
-            resolve({
-              status: res.statusCode ?? 0,
-              statusMessage: res.statusMessage ?? '',
-              headers: res.headers,
-              body: resBody,
-            }),
-          reject,
-        );
-      });
-      req.end(body);
-    });
-  }
 }
 
 function firstHeader(v: string | string[] | undefined): string | undefined {
@@ -415,11 +370,7 @@ function firstHeader(v: string | string[] | undefined): string | undefined {
 
 function detailOf(res: HttpResult): string {
   if (res.body.length > 0) {
-    const text = res.body
-      .subarray(0, 512)
-      .toString('utf8')
-      .replace(/[^\x20-\x7e]+/g, ' ')
-      .trim();
+    const text = printable(res.body.subarray(0, 512).toString('utf8'));
     if (text !== '') return text;
   }
   return res.statusMessage;
