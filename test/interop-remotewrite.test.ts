@@ -315,14 +315,14 @@ async function serveExposition(): Promise<{ port: number; close: () => Promise<v
   };
 }
 
-async function startReceiver(): Promise<{
+async function startReceiver(over: Partial<ReturnType<typeof receiverDefaults>> = {}): Promise<{
   receiver: PrwReceiver;
   got: ExportMetricsServiceRequest[];
   settings: ReturnType<typeof testSettings>;
 }> {
   const got: ExportMetricsServiceRequest[] = [];
   const settings = testSettings('prometheusremotewrite');
-  const cfg = resolve({ ...receiverDefaults(), endpoint: '127.0.0.1:0' });
+  const cfg = resolve({ ...receiverDefaults(), endpoint: '127.0.0.1:0', ...over });
   const receiver = new PrwReceiver(settings, cfg, {
     mutatesData: false,
     consume: async (b) => {
@@ -388,6 +388,33 @@ function complete(ms: Map<string, Metric>): boolean {
   );
 }
 
+/** Prometheus in agent mode scraping `targetPort` as `job` and remote-writing to `receiverPort`. */
+function startAgent(
+  dir: string,
+  port: number,
+  job: string,
+  targetPort: number,
+  receiverPort: number,
+  queue: string,
+): Promise<Daemon> {
+  return startPrometheus(
+    dir,
+    port,
+    ['--enable-feature=agent', `--storage.agent.path=${join(dir, 'agent')}`, '--storage.remote.flush-deadline=1s'],
+    [
+      'global: {scrape_interval: 1s, scrape_timeout: 1s}',
+      'scrape_configs:',
+      `  - job_name: ${job}`,
+      `    static_configs: [{targets: ['127.0.0.1:${targetPort}']}]`,
+      'remote_write:',
+      `  - url: http://127.0.0.1:${receiverPort}/api/v1/write`,
+      '    metadata_config: {send: true, send_interval: 1s}',
+      `    queue_config: ${queue}`,
+      '',
+    ].join('\n'),
+  );
+}
+
 describe('Prometheus agent -> receiver', () => {
   it('delivers what the agent scraped, as OTLP counter, gauge, histogram and summary', async () => {
     const dir = tempDir('switchyard-agent-');
@@ -396,26 +423,7 @@ describe('Prometheus agent -> receiver', () => {
     const port = await freePort();
     let agent: Daemon | undefined;
     try {
-      agent = await startPrometheus(
-        dir.path,
-        port,
-        [
-          '--enable-feature=agent',
-          `--storage.agent.path=${join(dir.path, 'agent')}`,
-          '--storage.remote.flush-deadline=1s',
-        ],
-        [
-          'global: {scrape_interval: 1s, scrape_timeout: 1s}',
-          'scrape_configs:',
-          '  - job_name: agent-demo',
-          `    static_configs: [{targets: ['127.0.0.1:${target.port}']}]`,
-          'remote_write:',
-          `  - url: http://127.0.0.1:${receiver.port}/api/v1/write`,
-          '    metadata_config: {send: true, send_interval: 1s}',
-          '    queue_config: {batch_send_deadline: 1s}',
-          '',
-        ].join('\n'),
-      );
+      agent = await startAgent(dir.path, port, 'agent-demo', target.port, receiver.port, '{batch_send_deadline: 1s}');
       const ms = await poll('scraped metrics at the receiver', async () => {
         const m = metricsOf(got, 'agent-demo');
         return complete(m) ? m : undefined;
@@ -432,6 +440,76 @@ describe('Prometheus agent -> receiver', () => {
       const up = ms.get('up')?.data;
       assert.equal(up?.type === 'gauge' ? up.dataPoints[0]?.value : undefined, 1);
       assert.equal(settings.metrics.counter('switchyard_receiver_bad_requests_total', '').sum(), 0);
+    } finally {
+      await agent?.stop();
+      await receiver.shutdown();
+      await target.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('Prometheus agent -> receiver, histogram parts split over requests and shards', () => {
+  it('assembles every histogram and summary point whole although its parts arrive in different requests', async () => {
+    const dir = tempDir('switchyard-agent-split-');
+    const target = await serveExposition();
+    const { receiver, got, settings } = await startReceiver({ histogram_assembly_timeout: '3s' });
+    const requests: number[] = [];
+    // Count the requests the parts came in (the assembler starts one per request).
+    const begin = receiver.state.assembler.beginRequest.bind(receiver.state.assembler);
+    receiver.state.assembler.beginRequest = () => {
+      requests.push(Date.now());
+      begin();
+    };
+    const port = await freePort();
+    let agent: Daemon | undefined;
+    try {
+      // Two samples per request over four shards: the five parts of one histogram point (three
+      // buckets, _sum, _count) never travel together.
+      agent = await startAgent(
+        dir.path,
+        port,
+        'agent-split',
+        target.port,
+        receiver.port,
+        '{batch_send_deadline: 200ms, max_samples_per_send: 2, min_shards: 4, max_shards: 4}',
+      );
+      const histPoints = () =>
+        got
+          .flatMap((r) => r.resourceMetrics)
+          .filter((rm) => rm.resource?.attributes.some((a) => a.value === 'agent-split'))
+          .flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics))
+          .filter((m) => m.name === 'demo_latency_seconds' || m.name === 'demo_rpc_seconds');
+      // Several scrapes: the first point waits for the timeout, later ones go as soon as whole.
+      await poll(
+        'four assembled histogram points',
+        async () => {
+          const n = histPoints()
+            .filter((m) => m.name === 'demo_latency_seconds')
+            .flatMap((m) => (m.data?.type === 'histogram' ? m.data.dataPoints : [])).length;
+          return n >= 4 ? true : undefined;
+        },
+        30_000,
+      );
+      assert.ok(requests.length >= 10, `parts came in ${requests.length} requests`);
+      for (const m of histPoints()) {
+        if (m.data?.type === 'histogram') {
+          for (const p of m.data.dataPoints) {
+            assert.deepEqual(p.explicitBounds, [0.1, 1]);
+            assert.deepEqual(p.bucketCounts, [5n, 3n, 1n]);
+            assert.equal(p.count, 9n);
+            assert.equal(p.sum, 3.5);
+          }
+        } else if (m.data?.type === 'summary') {
+          for (const p of m.data.dataPoints) {
+            assert.equal(p.count, 30n);
+            assert.equal(p.quantileValues.length, 2);
+          }
+        }
+      }
+      const refused = settings.metrics.counter('otelcol_receiver_refused_metric_points_total', '');
+      for (const reason of ['histogram_without_count', 'histogram_late_part', 'invalid_count'])
+        assert.equal(refused.sum({ reason }), 0, reason);
     } finally {
       await agent?.stop();
       await receiver.shutdown();

@@ -26,6 +26,10 @@ export const PrwReceiverConfigSchema = Type.Object(
       description: 'Series whose start time / last value are remembered (least recently seen evicted).',
     }),
     series_ttl: Duration('Forget a series not seen for this long (its next point starts a new cumulative run).', '15m'),
+    histogram_assembly_timeout: Duration(
+      'How long the parts of a classic histogram or summary point (_bucket, _sum, _count) may take to arrive across requests; then what has arrived is sent on.',
+      '10s',
+    ),
     max_metadata: Type.Integer({
       minimum: 1,
       default: 10_000,
@@ -44,6 +48,7 @@ export function createDefaultConfig(): PrwReceiverConfig {
     max_decompressed_size: 64 * 1024 * 1024,
     max_series: 100_000,
     series_ttl: '15m',
+    histogram_assembly_timeout: '10s',
     max_metadata: 10_000,
   };
 }
@@ -55,6 +60,7 @@ export interface ResolvedPrwReceiverConfig {
   readonly maxDecompressedBytes: number;
   readonly maxSeries: number;
   readonly ttlMs: number;
+  readonly assemblyTimeoutMs: number;
   readonly maxMetadata: number;
 }
 
@@ -67,11 +73,16 @@ export function resolve(cfg: PrwReceiverConfig): ResolvedPrwReceiverConfig {
     maxDecompressedBytes: cfg.max_decompressed_size,
     maxSeries: cfg.max_series,
     ttlMs: durationMs(cfg.series_ttl),
+    assemblyTimeoutMs: durationMs(cfg.histogram_assembly_timeout),
     maxMetadata: cfg.max_metadata,
   };
 }
 
 export function validate(cfg: PrwReceiverConfig): ConfigProblem[] {
-  if (durationMs(cfg.series_ttl) <= 0) return [{ path: ['series_ttl'], message: 'must be greater than 0 (e.g. 15m)' }];
-  return [];
+  const problems: ConfigProblem[] = [];
+  if (durationMs(cfg.series_ttl) <= 0)
+    problems.push({ path: ['series_ttl'], message: 'must be greater than 0 (e.g. 15m)' });
+  if (durationMs(cfg.histogram_assembly_timeout) <= 0)
+    problems.push({ path: ['histogram_assembly_timeout'], message: 'must be greater than 0 (e.g. 10s)' });
+  return problems;
 }

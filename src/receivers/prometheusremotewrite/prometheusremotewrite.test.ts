@@ -18,7 +18,7 @@ import {
 import { snappyCompress } from '../../prometheus/remotewrite/snappy.js';
 import { createDefaultConfig, resolve, validate } from './config.js';
 import { PrwReceiver } from './receiver.js';
-import { ReceiverState, toOtlp } from './translate.js';
+import { flushAssembled, ReceiverState, toOtlp } from './translate.js';
 
 const L = (o: Record<string, string>): Label[] => Object.entries(o).map(([name, value]) => ({ name, value }));
 const series = (
@@ -114,7 +114,94 @@ describe('remote write -> OTLP translation', () => {
     const st = newState();
     st.remember({ type: MetricType.HISTOGRAM, metricFamilyName: 'x', help: '', unit: '' });
     const d = toOtlp(wr([series({ __name__: 'x_bucket', le: '1' }, [[1, 1]])]), st, 1);
-    assert.equal(d.dropped.get('histogram_without_count'), 1);
+    // Its _count may still come in a later request: it waits, then is dropped and counted.
+    assert.equal(d.points, 0);
+    assert.equal(st.assembler.pendingCount, 1);
+    assert.equal(flushAssembled(st, 5_000).points, 0);
+    assert.equal(flushAssembled(st, 20_000).dropped.get('histogram_without_count'), 1);
+    assert.equal(st.assembler.pendingCount, 0);
+  });
+
+  const hist = (t: number, parts: Array<'0.1' | '1' | '+Inf' | 'sum' | 'count'>, scale = 1): TimeSeries[] => {
+    const v = { '0.1': 5, '1': 8, '+Inf': 9, sum: 3.5, count: 9 };
+    return parts.map((p) =>
+      p === 'sum' || p === 'count'
+        ? series({ __name__: `lat_${p}`, job: 'j' }, [[v[p] * scale, t]])
+        : series({ __name__: 'lat_bucket', job: 'j', le: p }, [[v[p] * scale, t]]),
+    );
+  };
+  const histPoints = (r: { request: ExportMetricsServiceRequest }) => {
+    const d = metrics(r.request).get('lat')?.data;
+    return d?.type === 'histogram' ? d.dataPoints : [];
+  };
+
+  it('assembles a histogram whose parts come in different requests, in any order', () => {
+    const st = newState();
+    const meta = [{ type: MetricType.HISTOGRAM, metricFamilyName: 'lat', help: '', unit: '' }];
+    // First sight, split: nothing is known about its buckets, so it waits for the timeout.
+    assert.equal(toOtlp(wr(hist(1000, ['count', '+Inf']), meta), st, 1).points, 0);
+    assert.equal(toOtlp(wr(hist(1000, ['0.1', 'sum'])), st, 2).points, 0);
+    assert.equal(toOtlp(wr(hist(1000, ['1'])), st, 3).points, 0);
+    const first = flushAssembled(st, 3 + 10_000);
+    assert.deepEqual(histPoints(first)[0]?.bucketCounts, [5n, 3n, 1n]);
+    // Known series: released as soon as every part is in, without waiting.
+    assert.equal(toOtlp(wr(hist(2000, ['+Inf', 'sum'], 2)), st, 20_000).points, 0);
+    assert.equal(toOtlp(wr(hist(2000, ['count', '1'], 2)), st, 20_001).points, 0);
+    const second = toOtlp(wr(hist(2000, ['0.1'], 2)), st, 20_002);
+    assert.equal(second.points, 1);
+    assert.deepEqual(histPoints(second)[0]?.bucketCounts, [10n, 6n, 2n]);
+    assert.equal(histPoints(second)[0]?.startTimeUnixNano, 1_000_000_000n);
+    // A part of a released point is late: dropped and counted, never a second point.
+    const late = toOtlp(wr(hist(2000, ['0.1'], 2)), st, 20_003);
+    assert.equal(late.points, 0);
+    assert.equal(late.dropped.get('histogram_late_part'), 1);
+  });
+
+  it('a later whole point releases the earlier one of the same series', () => {
+    const st = newState();
+    toOtlp(wr(hist(1000, ['0.1', '1', '+Inf', 'sum', 'count'])), st, 1);
+    // t=2000 lacks its +Inf bucket (a shard lags); t=3000 arrives whole.
+    toOtlp(wr(hist(2000, ['0.1', '1', 'sum', 'count'], 2)), st, 2);
+    const r = toOtlp(wr(hist(3000, ['0.1', '1', '+Inf', 'sum', 'count'], 3)), st, 3);
+    assert.deepEqual(
+      histPoints(r).map((p) => p.timeUnixNano),
+      [2_000_000_000n, 3_000_000_000n],
+    );
+  });
+
+  it('points refused retryably wait for the resend and keep parts from earlier requests', () => {
+    const st = newState();
+    toOtlp(wr(hist(1000, ['0.1', '1', '+Inf', 'sum', 'count'])), st, 1);
+    toOtlp(wr(hist(2000, ['0.1', '1', '+Inf'], 2)), st, 2);
+    const r = toOtlp(wr(hist(2000, ['sum', 'count'], 2)), st, 3);
+    assert.equal(r.points, 1);
+    // The pipeline refused it: the sender resends only the second request.
+    st.assembler.restore(r.assembled);
+    assert.equal(flushAssembled(st, 4).points, 0, 'waits for the resend');
+    const again = toOtlp(wr(hist(2000, ['sum', 'count'], 2)), st, 5);
+    assert.deepEqual(histPoints(again)[0]?.bucketCounts, [10n, 6n, 2n]);
+    assert.equal(again.dropped.get('histogram_late_part'), undefined);
+  });
+
+  it('bounds the points waiting for parts', () => {
+    const st = new ReceiverState({ maxSeries: 1000, ttlMs: 60_000, maxMetadata: 100, maxPending: 10 });
+    let released = 0;
+    let dropped = 0;
+    for (let i = 0; i < 50; i++) {
+      const r = toOtlp(
+        wr([
+          series({ __name__: 'h_bucket', le: '1', i: String(i) }, [[1, 1000]]),
+          series({ __name__: 'h_count', i: String(i) }, [[1, 1000]]),
+        ]),
+        st,
+        1,
+      );
+      released += r.points;
+      dropped += r.dropped.get('histogram_without_count') ?? 0;
+      assert.ok(st.assembler.pendingCount <= 10);
+    }
+    assert.equal(released + st.assembler.pendingCount, 50);
+    assert.equal(dropped, 0);
   });
 
   it('native histograms -> exponential histograms; float histograms dropped and counted', () => {
@@ -309,7 +396,7 @@ describe('remote write -> OTLP translation', () => {
   });
 
   it('drops and counts histogram and summary points whose counts are not finite uint64 values', () => {
-    const bad = (count: number) =>
+    const bad = (count: number, st: ReceiverState) =>
       toOtlp(
         wr([
           series({ __name__: 'h_bucket', le: '1' }, [[1, 1000]]),
@@ -321,14 +408,18 @@ describe('remote write -> OTLP translation', () => {
           series({ __name__: 'd_bucket', le: '1.0' }, [[1, 1000]]),
           series({ __name__: 'd_count' }, [[2, 1000]]),
         ]),
-        newState(),
+        st,
         1000,
       );
     for (const count of [Number.NaN, Number.POSITIVE_INFINITY, 1e300]) {
-      const t = bad(count);
-      assert.equal(t.dropped.get('invalid_count'), 3, String(count));
+      const st = newState();
+      const t = bad(count, st);
+      // No _sum: they wait for one, then go on (and are refused) at the timeout.
       assert.equal(t.points, 0);
-      assert.ok(encodeRequest('metrics', t.request).length >= 0);
+      const f = flushAssembled(st, 1000 + 10_000);
+      assert.equal(f.dropped.get('invalid_count'), 3, String(count));
+      assert.equal(f.points, 0);
+      assert.ok(encodeRequest('metrics', f.request).length >= 0);
     }
     // Native: bucket counts adding up past 2^64 - 1.
     const h: Histogram = {

@@ -23,7 +23,7 @@ import {
 import { SnappyError, snappyDecompress } from '../../prometheus/remotewrite/snappy.js';
 import { listen } from '../../transport/listen.js';
 import { type ResolvedPrwReceiverConfig, WRITE_PATH } from './config.js';
-import { ReceiverState, toOtlp } from './translate.js';
+import { flushAssembled, ReceiverState, type TranslateResult, toOtlp } from './translate.js';
 
 class HttpRefusal extends Error {
   constructor(
@@ -41,6 +41,8 @@ export class PrwReceiver implements Receiver {
   private readonly helper: ReceiverHelper;
   readonly state: ReceiverState;
   private address: AddressInfo | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing = false;
 
   constructor(
     settings: CreateSettings,
@@ -48,7 +50,12 @@ export class PrwReceiver implements Receiver {
     private readonly next: Consumer<'metrics'>,
   ) {
     this.helper = new ReceiverHelper({ settings, transport: 'http' });
-    this.state = new ReceiverState({ maxSeries: cfg.maxSeries, ttlMs: cfg.ttlMs, maxMetadata: cfg.maxMetadata });
+    this.state = new ReceiverState({
+      maxSeries: cfg.maxSeries,
+      ttlMs: cfg.ttlMs,
+      maxMetadata: cfg.maxMetadata,
+      assemblyTimeoutMs: cfg.assemblyTimeoutMs,
+    });
   }
 
   /** The bound port (after start). */
@@ -70,17 +77,57 @@ export class PrwReceiver implements Receiver {
       { endpoint: `${this.address.address}:${this.address.port}${WRITE_PATH}` },
       'remote write receiver listening',
     );
+    const every = Math.max(50, Math.min(1000, Math.floor(this.cfg.assemblyTimeoutMs / 4)));
+    this.flushTimer = setInterval(() => {
+      if (this.flushing) return;
+      this.flushing = true;
+      this.flush(false)
+        .catch((err: unknown) =>
+          this.helper.warn(
+            'flush',
+            { err: err instanceof Error ? err.message : String(err) },
+            'histogram flush failed',
+          ),
+        )
+        .finally(() => {
+          this.flushing = false;
+        });
+    }, every);
+    this.flushTimer.unref();
   }
 
   async shutdown(): Promise<void> {
     const server = this.server;
     if (server === undefined) return;
     this.server = undefined;
+    if (this.flushTimer !== undefined) clearInterval(this.flushTimer);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 2000).unref();
     });
+    // Histogram points still waiting for parts go on with what arrived.
+    await this.flush(true);
+  }
+
+  /** Send on assembled points that waited past the timeout (all of them at shutdown). Nobody
+   * resends these: a refusal is counted by the helper as refused points. */
+  private async flush(all: boolean): Promise<void> {
+    const t = flushAssembled(this.state, Date.now(), all);
+    this.countDropped(t);
+    if (t.points === 0) return;
+    await this.helper.consume(this.next, Batch.fromRequest('metrics', t.request));
+  }
+
+  private countDropped(t: TranslateResult): { hist: number; samples: number } {
+    let hist = 0;
+    let samples = 0;
+    for (const [reason, n] of t.dropped) {
+      this.helper.refused('metrics', reason, n);
+      if (HISTOGRAM_REASONS.has(reason)) hist += n;
+      else samples += n;
+    }
+    return { hist, samples };
   }
 
   private answer(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -188,13 +235,7 @@ export class PrwReceiver implements Receiver {
       throw err;
     }
     const t = toOtlp(wr, this.state, Date.now());
-    let droppedHist = 0;
-    let droppedSamples = 0;
-    for (const [reason, n] of t.dropped) {
-      this.helper.refused('metrics', reason, n);
-      if (HISTOGRAM_REASONS.has(reason)) droppedHist += n;
-      else droppedSamples += n;
-    }
+    const { hist: droppedHist, samples: droppedSamples } = this.countDropped(t);
     // Remote write 2.0: say what was written (approximate when translation dropped points: a
     // dropped classic-histogram point stands for several samples).
     const written: Record<string, string> =
@@ -218,6 +259,8 @@ export class PrwReceiver implements Receiver {
       this.answer(res, 400, `pipeline rejected the data: ${outcome.message}`);
       return;
     }
+    // The sender resends this request; its histogram points wait for it again.
+    this.state.assembler.restore(t.assembled);
     const headers: Record<string, string> =
       outcome.retryAfterMs === undefined ? {} : { 'retry-after': retryAfterSeconds(outcome.retryAfterMs) };
     this.answer(res, 503, `pipeline refused the data, retry later: ${outcome.message}`, headers);

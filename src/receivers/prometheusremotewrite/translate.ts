@@ -28,6 +28,7 @@ import {
   type SampleV2,
   type WriteRequest,
 } from '../../prometheus/remotewrite/proto.js';
+import { Assembler, type GroupInfo, type PartRole, type PendingPoint } from './assemble.js';
 
 export type ReceiverDropReason =
   | 'missing_name'
@@ -39,7 +40,8 @@ export type ReceiverDropReason =
   | 'invalid_histogram'
   | 'type_conflict'
   | 'invalid_timestamp'
-  | 'invalid_count';
+  | 'invalid_count'
+  | 'histogram_late_part';
 
 export const SCOPE_NAME = 'switchyard/receiver/prometheusremotewrite';
 
@@ -57,6 +59,10 @@ export interface StateOptions {
   readonly maxSeries: number;
   readonly ttlMs: number;
   readonly maxMetadata: number;
+  /** How long the parts of a classic histogram or summary point may take to arrive. Default 10 s. */
+  readonly assemblyTimeoutMs?: number;
+  /** Points waiting for parts at most; the oldest is released early beyond it. Default maxSeries. */
+  readonly maxPending?: number;
 }
 
 /** Series keys longer than this are kept as a digest: the state's size must not follow the
@@ -79,7 +85,15 @@ export class ReceiverState {
   /** Wall clock of the request being translated (set by `expire`). */
   private nowMs = 0;
 
-  constructor(private readonly o: StateOptions) {}
+  readonly assembler: Assembler;
+
+  constructor(private readonly o: StateOptions) {
+    this.assembler = new Assembler({
+      timeoutMs: o.assemblyTimeoutMs ?? 10_000,
+      maxPending: o.maxPending ?? o.maxSeries,
+      maxSeries: o.maxSeries,
+    });
+  }
 
   get size(): number {
     return this.series.size;
@@ -107,6 +121,25 @@ export class ReceiverState {
 
   metadata(family: string): MetricMetadata | undefined {
     return this.meta.get(family);
+  }
+
+  private readonly inferred = new Map<string, 'histogram' | 'summary'>();
+
+  /** Families found to be classic histograms or summaries by their series' names and labels
+   * (senders without metadata): their `_sum`/`_count` alone in a later request still belong to
+   * them. */
+  inferredKind(family: string): 'histogram' | 'summary' | undefined {
+    return this.inferred.get(family);
+  }
+
+  infer(family: string, kind: 'histogram' | 'summary'): void {
+    if (family.length > MAX_META_NAME_CHARS || this.inferred.get(family) === kind) return;
+    this.inferred.delete(family);
+    this.inferred.set(family, kind);
+    if (this.inferred.size > this.o.maxMetadata) {
+      const k = this.inferred.keys().next();
+      if (k.done !== true) this.inferred.delete(k.value);
+    }
   }
 
   /** The start time for a cumulative value `v` at `tsMs`; a decrease (or a sender's explicit
@@ -158,6 +191,9 @@ export interface TranslateResult {
   readonly request: ExportMetricsServiceRequest;
   readonly points: number;
   readonly dropped: Map<ReceiverDropReason, number>;
+  /** Classic histogram and summary points assembled into this result (to put back with
+   * `state.assembler.restore` when the pipeline refuses it retryably). */
+  readonly assembled: readonly PendingPoint[];
 }
 
 interface Parsed {
@@ -360,54 +396,47 @@ export function toOtlp(req: WriteRequest, state: ReceiverState, nowMs: number): 
   }
   const familyKind = (family: string): Kind | undefined => {
     const md = metaOf(family);
-    return md === undefined ? undefined : kindOfType(md.type);
+    return md === undefined ? state.inferredKind(family) : kindOfType(md.type);
   };
   for (const p of parsed) {
     if (p.name.endsWith('_bucket') && p.rest.some((l) => l.name === 'le')) {
+      // `_bucket` with `le` is a classic histogram unless metadata says otherwise; its `_count`
+      // may travel in another request.
       const fam = p.name.slice(0, -7);
       const k = familyKind(fam);
-      if (k === 'histogram' || (k === undefined && countFamilies.has(fam))) histFamilies.add(fam);
+      if (k === 'histogram' || k === undefined) histFamilies.add(fam);
     } else if (p.rest.some((l) => l.name === 'quantile')) {
       const k = familyKind(p.name);
       if (k === 'summary' || (k === undefined && countFamilies.has(p.name))) summaryFamilies.add(p.name);
     }
   }
-  for (const fam of countFamilies) {
-    if (familyKind(fam) === 'histogram' && !histFamilies.has(fam)) histFamilies.add(fam);
-    if (familyKind(fam) === 'summary' && !summaryFamilies.has(fam)) summaryFamilies.add(fam);
+  const partFamilies = new Set(countFamilies);
+  for (const p of parsed) if (p.name.endsWith('_sum')) partFamilies.add(p.name.slice(0, -4));
+  for (const fam of partFamilies) {
+    if (familyKind(fam) === 'histogram') histFamilies.add(fam);
+    if (familyKind(fam) === 'summary') summaryFamilies.add(fam);
   }
+  for (const fam of histFamilies) if (metaOf(fam) === undefined) state.infer(fam, 'histogram');
+  for (const fam of summaryFamilies) if (metaOf(fam) === undefined) state.infer(fam, 'summary');
 
   const out = new Resources();
   let points = 0;
   const unitOf = (md: MetricMetadata | undefined): string => (md === undefined ? '' : unitFromWord(md.unit));
 
-  // Classic histograms and summaries: group parts by family + labels (without le/quantile) + time.
-  interface Group {
-    readonly family: string;
-    readonly kind: 'histogram' | 'summary';
-    readonly job: string;
-    readonly instance: string;
-    readonly attrs: Label[];
-    readonly byTs: Map<number, { buckets: [number, number][]; sum?: number; count?: number; stale: boolean }>;
-  }
-  const groups = new Map<string, Group>();
-  const part = (p: Parsed, family: string, kind: 'histogram' | 'summary', skip: string | undefined): Group => {
+  // Classic histograms and summaries: parts go to the assembler by family + labels (without
+  // le/quantile) + time; it releases each point once all its parts are in (see assemble.ts).
+  const asm = state.assembler;
+  asm.beginRequest();
+  const infos = new Map<string, GroupInfo>();
+  const groupOf = (p: Parsed, family: string, kind: 'histogram' | 'summary', skip: string | undefined): GroupInfo => {
     const attrs = p.rest.filter((l) => l.name !== skip);
-    const k = `${family}${SEP}${p.job}${SEP}${p.instance}${SEP}${keyOf(attrs)}`;
-    let g = groups.get(k);
+    const group = `${family}${SEP}${p.job}${SEP}${p.instance}${SEP}${keyOf(attrs)}`;
+    let g = infos.get(group);
     if (g === undefined) {
-      g = { family, kind, job: p.job, instance: p.instance, attrs, byTs: new Map() };
-      groups.set(k, g);
+      g = { group, family, kind, job: p.job, instance: p.instance, attrs };
+      infos.set(group, g);
     }
     return g;
-  };
-  const slot = (g: Group, t: number) => {
-    let s = g.byTs.get(t);
-    if (s === undefined) {
-      s = { buckets: [], stale: false };
-      g.byTs.set(t, s);
-    }
-    return s;
   };
 
   for (const p of parsed) {
@@ -433,17 +462,12 @@ export function toOtlp(req: WriteRequest, state: ReceiverState, nowMs: number): 
     }
     if (fam !== undefined && role !== undefined && groupKind !== undefined) {
       const skipLabel = role === 'bucket' ? 'le' : role === 'quantile' ? 'quantile' : undefined;
-      const g = part(p, fam, groupKind, skipLabel);
+      const g = groupOf(p, fam, groupKind, skipLabel);
       const bound = skipLabel === undefined ? undefined : p.rest.find((l) => l.name === skipLabel)?.value;
+      const partRole: PartRole = role;
       for (const s of p.ts.samples) {
-        const sl = slot(g, s.timestampMs);
-        if (isStaleNaN(s.value)) {
-          sl.stale = true;
-          continue;
-        }
-        if (role === 'sum') sl.sum = s.value;
-        else if (role === 'count') sl.count = s.value;
-        else sl.buckets.push([parseBound(bound ?? ''), s.value]);
+        if (!asm.add(g, s.timestampMs, partRole, bound, s.value, isStaleNaN(s.value), nowMs))
+          drop('histogram_late_part');
       }
       continue;
     }
@@ -530,98 +554,8 @@ export function toOtlp(req: WriteRequest, state: ReceiverState, nowMs: number): 
     }
   }
 
-  for (const g of groups.values()) {
-    const md = metaOf(g.family);
-    const attrs = toAttrs(g.attrs);
-    const key = `${g.family}${SEP}${g.job}${SEP}${g.instance}${SEP}${keyOf(g.attrs)}`;
-    const times = [...g.byTs.keys()].sort((a, b) => a - b);
-    if (g.kind === 'histogram') {
-      const m = out.metric(g.job, g.instance, g.family, () => ({
-        name: g.family,
-        description: md?.help ?? '',
-        unit: unitOf(md),
-        metadata: [{ key: 'prometheus.type', value: 'histogram' }],
-        data: { type: 'histogram', dataPoints: [], aggregationTemporality: AggregationTemporality.CUMULATIVE },
-      }));
-      if (m.data?.type !== 'histogram') {
-        drop('type_conflict', g.byTs.size);
-        continue;
-      }
-      for (const t of times) {
-        const s = g.byTs.get(t);
-        if (s === undefined) continue;
-        if (s.stale) {
-          state.forget(key);
-          m.data.dataPoints.push(staleHistogramPoint(attrs, t));
-          points++;
-          continue;
-        }
-        if (s.count === undefined) {
-          drop('histogram_without_count');
-          continue;
-        }
-        const pt = classicPoint(s.buckets, s.count, s.sum, attrs, t);
-        if (pt === undefined) {
-          drop('invalid_count');
-          continue;
-        }
-        pt.startTimeUnixNano = state.startFor(key, s.count, t);
-        m.data.dataPoints.push(pt);
-        points++;
-      }
-    } else {
-      const m = out.metric(g.job, g.instance, g.family, () => ({
-        name: g.family,
-        description: md?.help ?? '',
-        unit: unitOf(md),
-        metadata: [{ key: 'prometheus.type', value: 'summary' }],
-        data: { type: 'summary', dataPoints: [] },
-      }));
-      if (m.data?.type !== 'summary') {
-        drop('type_conflict', g.byTs.size);
-        continue;
-      }
-      for (const t of times) {
-        const s = g.byTs.get(t);
-        if (s === undefined) continue;
-        if (s.stale) {
-          state.forget(key);
-          const pt: SummaryDataPoint = {
-            attributes: attrs,
-            startTimeUnixNano: 0n,
-            timeUnixNano: ns(t),
-            count: 0n,
-            sum: 0,
-            quantileValues: [],
-            flags: DATA_POINT_FLAG_NO_RECORDED_VALUE,
-          };
-          m.data.dataPoints.push(pt);
-          points++;
-          continue;
-        }
-        if (s.count === undefined) {
-          drop('histogram_without_count');
-          continue;
-        }
-        const count = countOf(s.count);
-        if (count === undefined) {
-          drop('invalid_count');
-          continue;
-        }
-        const pt: SummaryDataPoint = {
-          attributes: attrs,
-          startTimeUnixNano: state.startFor(key, s.count, t),
-          timeUnixNano: ns(t),
-          count,
-          sum: s.sum ?? 0,
-          quantileValues: s.buckets.sort((a, b) => a[0] - b[0]).map(([quantile, value]) => ({ quantile, value })),
-          flags: 0,
-        };
-        m.data.dataPoints.push(pt);
-        points++;
-      }
-    }
-  }
+  const assembled = asm.take(nowMs);
+  points += emitAssembled(assembled, out, state, drop);
 
   // target_info: labels (other than job/instance) become resource attributes.
   for (const rm of out.build()) {
@@ -638,14 +572,116 @@ export function toOtlp(req: WriteRequest, state: ReceiverState, nowMs: number): 
     sm.metrics = sm.metrics.filter((m) => m !== ti);
   }
   const resourceMetrics = out.build().filter((rm) => (rm.scopeMetrics[0]?.metrics.length ?? 0) > 0);
-  return { request: { resourceMetrics }, points, dropped };
+  return { request: { resourceMetrics }, points, dropped, assembled };
 }
 
-function parseBound(s: string): number {
-  if (s === '+Inf' || s === 'Inf' || s === '+inf') return Number.POSITIVE_INFINITY;
-  if (s === '-Inf') return Number.NEGATIVE_INFINITY;
-  const v = Number(s);
-  return Number.isNaN(v) ? Number.POSITIVE_INFINITY : v;
+/** Release assembled points that waited long enough (all of them with `all`, at shutdown). */
+export function flushAssembled(state: ReceiverState, nowMs: number, all = false): TranslateResult {
+  const dropped = new Map<ReceiverDropReason, number>();
+  const drop = (r: ReceiverDropReason, n = 1): void => {
+    dropped.set(r, (dropped.get(r) ?? 0) + n);
+  };
+  const assembled = state.assembler.take(nowMs, all);
+  const out = new Resources();
+  const points = emitAssembled(assembled, out, state, drop);
+  const resourceMetrics = out.build().filter((rm) => (rm.scopeMetrics[0]?.metrics.length ?? 0) > 0);
+  return { request: { resourceMetrics }, points, dropped, assembled };
+}
+
+function emitAssembled(
+  ready: readonly PendingPoint[],
+  out: Resources,
+  state: ReceiverState,
+  drop: (r: ReceiverDropReason, n?: number) => void,
+): number {
+  let points = 0;
+  for (const g of ready) {
+    const md = state.metadata(g.family);
+    const attrs = toAttrs(g.attrs);
+    const key = g.group;
+    const t = g.t;
+    const unit = md === undefined ? '' : unitFromWord(md.unit);
+    if (g.kind === 'histogram') {
+      const m = out.metric(g.job, g.instance, g.family, () => ({
+        name: g.family,
+        description: md?.help ?? '',
+        unit,
+        metadata: [{ key: 'prometheus.type', value: 'histogram' }],
+        data: { type: 'histogram', dataPoints: [], aggregationTemporality: AggregationTemporality.CUMULATIVE },
+      }));
+      if (m.data?.type !== 'histogram') {
+        drop('type_conflict');
+        continue;
+      }
+      if (g.stale) {
+        state.forget(key);
+        m.data.dataPoints.push(staleHistogramPoint(attrs, t));
+        points++;
+        continue;
+      }
+      if (g.count === undefined) {
+        drop('histogram_without_count');
+        continue;
+      }
+      const pt = classicPoint([...g.parts.values()], g.count, g.sum, attrs, t);
+      if (pt === undefined) {
+        drop('invalid_count');
+        continue;
+      }
+      pt.startTimeUnixNano = state.startFor(key, g.count, t);
+      m.data.dataPoints.push(pt);
+      points++;
+    } else {
+      const m = out.metric(g.job, g.instance, g.family, () => ({
+        name: g.family,
+        description: md?.help ?? '',
+        unit,
+        metadata: [{ key: 'prometheus.type', value: 'summary' }],
+        data: { type: 'summary', dataPoints: [] },
+      }));
+      if (m.data?.type !== 'summary') {
+        drop('type_conflict');
+        continue;
+      }
+      if (g.stale) {
+        state.forget(key);
+        m.data.dataPoints.push({
+          attributes: attrs,
+          startTimeUnixNano: 0n,
+          timeUnixNano: ns(t),
+          count: 0n,
+          sum: 0,
+          quantileValues: [],
+          flags: DATA_POINT_FLAG_NO_RECORDED_VALUE,
+        });
+        points++;
+        continue;
+      }
+      if (g.count === undefined) {
+        drop('histogram_without_count');
+        continue;
+      }
+      const count = countOf(g.count);
+      if (count === undefined) {
+        drop('invalid_count');
+        continue;
+      }
+      const pt: SummaryDataPoint = {
+        attributes: attrs,
+        startTimeUnixNano: state.startFor(key, g.count, t),
+        timeUnixNano: ns(t),
+        count,
+        sum: g.sum ?? 0,
+        quantileValues: [...g.parts.values()]
+          .sort((a, b) => a[0] - b[0])
+          .map(([quantile, value]) => ({ quantile, value })),
+        flags: 0,
+      };
+      m.data.dataPoints.push(pt);
+      points++;
+    }
+  }
+  return points;
 }
 
 /** A sample value as an OTLP uint64 count (negative -> 0); undefined when NaN, infinite or
