@@ -265,4 +265,43 @@ service:
       if (proc.exitCode === null) proc.kill('SIGKILL');
     }
   });
+  it('keeps running when no component holds a socket open (a scrape-only pipeline), until SIGTERM', async () => {
+    const out = join(dir.path, 'scrape-only.jsonl');
+    const cfgPath = file(
+      'scrape-only.yaml',
+      `receivers:
+  prometheus:
+    config:
+      scrape_configs:
+        - job_name: nothing-here
+          scrape_interval: 1h
+          static_configs: [{targets: ['127.0.0.1:9']}]
+exporters:
+  file: { path: ${out} }
+service:
+  pipelines:
+    metrics: { receivers: [prometheus], exporters: [file] }
+  telemetry:
+    metrics: { level: none }
+`,
+    );
+    const proc = spawn(process.execPath, [BIN, 'collector', '--config', cfgPath], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor('collector ready', () => (/everything is ready/.test(stderr) ? true : undefined), 15_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(proc.exitCode, null, `the collector exited by itself: ${stderr}`);
+      proc.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.match(stderr, /shutdown complete/);
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
+  });
 });

@@ -133,7 +133,14 @@ export async function runCollector(args: ConfigArgs): Promise<number> {
     logger.error({ err: errorMessage(reason) }, 'unhandled promise rejection (kept running)');
   });
 
-  return new Promise<number>((resolve) => {
+  return new Promise<number>((done) => {
+    // Signal handlers do not keep Node running: a config whose components hold no socket open
+    // (a scrape-only pipeline with own metrics off) would otherwise exit at once with 0.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    const resolve = (code: number): void => {
+      clearInterval(keepAlive);
+      done(code);
+    };
     let stopping = false;
     let reloading: Promise<void> = Promise.resolve();
     const onStop = (signal: NodeJS.Signals): void => {
