@@ -4,6 +4,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { ConfigProblem } from '../../component/component.js';
 import { Duration, durationMs } from '../../config/types.js';
 import { compileRelabelConfigs, isValidLabelName, type RelabelConfig } from '../../prometheus/relabel.js';
+import { parseDuration } from '../../prometheus/sd/common.js';
 import { createDiscoverers } from '../../prometheus/sd/index.js';
 
 export const DEFAULT_SCRAPE_INTERVAL = '1m';
@@ -50,11 +51,26 @@ const SdBlock = Type.Array(Type.Record(Type.String(), Type.Unknown()), {
   description: 'Service discovery (handed to the discoverers of src/prometheus/sd when they are present)',
 });
 
+/** A Prometheus duration (`30s`, `1m30s`, `1d`, `2w`, `1y`) or a Go one (`1.5s`, `100us`). No schema
+ * default: a missing job-level value falls back to `global`, then to Prometheus's defaults. */
+const PROM_OR_GO_DURATION =
+  '^(?:0|(?:\\d+y)?(?:\\d+w)?(?:\\d+d)?(?:\\d+h)?(?:\\d+m)?(?:\\d+s)?(?:\\d+ms)?|(?:\\d+(?:\\.\\d+)?(?:ns|us|µs|ms|s|m|h))+)$';
+function PromDuration(description: string) {
+  return Type.String({ pattern: PROM_OR_GO_DURATION, format: 'duration', description });
+}
+
+/** Milliseconds of a duration that passed {@link PromDuration}'s pattern. */
+export function promDurationMs(text: string): number {
+  return parseDuration(text) ?? durationMs(text);
+}
+
 export const ScrapeConfigSchema = Type.Object(
   {
     job_name: Type.String({ minLength: 1, description: 'The `job` label and the resource service.name' }),
-    scrape_interval: Type.Optional(Duration('How often to scrape (default: global.scrape_interval)', '1m')),
-    scrape_timeout: Type.Optional(Duration('Per-scrape timeout (default: global.scrape_timeout)', '10s')),
+    scrape_interval: Type.Optional(PromDuration('How often to scrape (default: global.scrape_interval)')),
+    scrape_timeout: Type.Optional(
+      PromDuration('Per-scrape timeout (default: global.scrape_timeout, at most the scrape interval)'),
+    ),
     metrics_path: Type.Optional(Type.String({ default: DEFAULT_METRICS_PATH, description: 'HTTP path scraped' })),
     scheme: Type.Optional(
       Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http', description: 'http or https' }),
@@ -131,8 +147,10 @@ export const PrometheusReceiverConfigSchema = Type.Object(
         global: Type.Optional(
           Type.Object(
             {
-              scrape_interval: Type.Optional(Duration('Default scrape interval', DEFAULT_SCRAPE_INTERVAL)),
-              scrape_timeout: Type.Optional(Duration('Default scrape timeout', DEFAULT_SCRAPE_TIMEOUT)),
+              scrape_interval: Type.Optional(
+                PromDuration(`Default scrape interval (default ${DEFAULT_SCRAPE_INTERVAL})`),
+              ),
+              scrape_timeout: Type.Optional(PromDuration(`Default scrape timeout (default ${DEFAULT_SCRAPE_TIMEOUT})`)),
               external_labels: Type.Optional(
                 Type.Record(Type.String(), Type.String(), {
                   description: 'Labels added to every sample (a scraped or target label of the same name wins)',
@@ -160,6 +178,29 @@ export const PrometheusReceiverConfigSchema = Type.Object(
             minLength: 1,
             description: "This collector's id at the allocator (usually the pod name from env:POD_NAME)",
           }),
+          headers: Type.Optional(
+            Type.Record(Type.String(), Type.String({ 'x-sensitive': true }), {
+              description: 'Headers sent to the allocator, e.g. Authorization: "Bearer ${env:TA_TOKEN}"',
+            }),
+          ),
+          tls: Type.Optional(
+            Type.Object(
+              {
+                ca_file: Type.Optional(
+                  Type.String({ description: "CA bundle that signed the allocator's certificate" }),
+                ),
+                cert_file: Type.Optional(Type.String({ description: 'Client certificate (mTLS)' })),
+                key_file: Type.Optional(Type.String({ description: 'Client key (mTLS)' })),
+                server_name_override: Type.Optional(
+                  Type.String({ description: 'Name to verify the certificate against' }),
+                ),
+                insecure_skip_verify: Type.Optional(
+                  Type.Boolean({ description: "Don't verify the allocator's certificate" }),
+                ),
+              },
+              { additionalProperties: false, description: 'TLS to an https:// allocator' },
+            ),
+          ),
         },
         { additionalProperties: false, description: 'Jobs and targets from a target allocator' },
       ),
@@ -221,15 +262,27 @@ export interface ResolvedPrometheusConfig {
   readonly scrapeConfigs: readonly ResolvedScrapeConfig[];
   readonly global: PrometheusReceiverConfig['config']['global'];
   readonly targetAllocator:
-    | { readonly endpoint: string; readonly intervalMs: number; readonly collectorId: string }
+    | {
+        readonly endpoint: string;
+        readonly intervalMs: number;
+        readonly collectorId: string;
+        readonly headers?: Readonly<Record<string, string>>;
+        readonly tls?: {
+          readonly caFile?: string;
+          readonly certFile?: string;
+          readonly keyFile?: string;
+          readonly serverName?: string;
+          readonly insecureSkipVerify?: boolean;
+        };
+      }
     | undefined;
 }
 
 function resolveScrape(sc: ScrapeConfig, global: PrometheusReceiverConfig['config']['global']): ResolvedScrapeConfig {
-  const intervalMs = durationMs(sc.scrape_interval ?? global?.scrape_interval ?? DEFAULT_SCRAPE_INTERVAL);
-  const defaultTimeout = durationMs(global?.scrape_timeout ?? DEFAULT_SCRAPE_TIMEOUT);
+  const intervalMs = promDurationMs(sc.scrape_interval ?? global?.scrape_interval ?? DEFAULT_SCRAPE_INTERVAL);
+  const defaultTimeout = promDurationMs(global?.scrape_timeout ?? DEFAULT_SCRAPE_TIMEOUT);
   const timeoutMs =
-    sc.scrape_timeout !== undefined ? durationMs(sc.scrape_timeout) : Math.min(defaultTimeout, intervalMs);
+    sc.scrape_timeout !== undefined ? promDurationMs(sc.scrape_timeout) : Math.min(defaultTimeout, intervalMs);
   let auth: Auth = { kind: 'none' };
   if (sc.basic_auth !== undefined) {
     auth = {
@@ -316,12 +369,26 @@ export function resolvePrometheusConfig(c: PrometheusReceiverConfig): ResolvedPr
             endpoint: ta.endpoint,
             intervalMs: durationMs(ta.interval ?? DEFAULT_TA_INTERVAL),
             collectorId: ta.collector_id,
+            ...(ta.headers === undefined ? {} : { headers: ta.headers }),
+            ...(ta.tls === undefined
+              ? {}
+              : {
+                  tls: {
+                    ...(ta.tls.ca_file === undefined ? {} : { caFile: ta.tls.ca_file }),
+                    ...(ta.tls.cert_file === undefined ? {} : { certFile: ta.tls.cert_file }),
+                    ...(ta.tls.key_file === undefined ? {} : { keyFile: ta.tls.key_file }),
+                    ...(ta.tls.server_name_override === undefined ? {} : { serverName: ta.tls.server_name_override }),
+                    ...(ta.tls.insecure_skip_verify === undefined
+                      ? {}
+                      : { insecureSkipVerify: ta.tls.insecure_skip_verify }),
+                  },
+                }),
           },
   };
 }
 
 function checkDuration(problems: ConfigProblem[], path: readonly (string | number)[], v: string | undefined): void {
-  if (v !== undefined && durationMs(v) <= 0) problems.push({ path, message: `must be greater than 0, got "${v}"` });
+  if (v !== undefined && promDurationMs(v) <= 0) problems.push({ path, message: `must be greater than 0, got "${v}"` });
 }
 
 /** Cross-field checks (the schema checked shapes). */
@@ -333,7 +400,7 @@ export function validatePrometheusConfig(c: PrometheusReceiverConfig): ConfigPro
   if (
     g?.scrape_interval !== undefined &&
     g.scrape_timeout !== undefined &&
-    durationMs(g.scrape_timeout) > durationMs(g.scrape_interval)
+    promDurationMs(g.scrape_timeout) > promDurationMs(g.scrape_interval)
   ) {
     problems.push({
       path: ['config', 'global', 'scrape_timeout'],
@@ -369,6 +436,12 @@ export function validatePrometheusConfig(c: PrometheusReceiverConfig): ConfigPro
       });
     }
     checkDuration(problems, ['target_allocator', 'interval'], ta.interval);
+    if ((ta.tls?.cert_file === undefined) !== (ta.tls?.key_file === undefined)) {
+      problems.push({ path: ['target_allocator', 'tls'], message: 'cert_file and key_file go together (mTLS)' });
+    }
+    if (ta.tls !== undefined && url?.protocol === 'http:') {
+      problems.push({ path: ['target_allocator', 'tls'], message: 'tls needs an https:// endpoint' });
+    }
   }
   const jobs = new Map<string, number>();
   c.config.scrape_configs.forEach((sc, i) => {
@@ -385,7 +458,7 @@ export function validatePrometheusConfig(c: PrometheusReceiverConfig): ConfigPro
     checkDuration(problems, at('scrape_interval'), sc.scrape_interval);
     checkDuration(problems, at('scrape_timeout'), sc.scrape_timeout);
     const interval = sc.scrape_interval ?? g?.scrape_interval ?? DEFAULT_SCRAPE_INTERVAL;
-    if (sc.scrape_timeout !== undefined && durationMs(sc.scrape_timeout) > durationMs(interval)) {
+    if (sc.scrape_timeout !== undefined && promDurationMs(sc.scrape_timeout) > promDurationMs(interval)) {
       problems.push({
         path: at('scrape_timeout'),
         message: `scrape timeout ${sc.scrape_timeout} is greater than the scrape interval ${interval} for job "${sc.job_name}"`,

@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import type { ComponentStatus, Consumer, CreateSettings, Host, Kind } from '../../component/component.js';
-import { loadErrors } from '../../config/testing.js';
+import { load, loadErrors } from '../../config/testing.js';
 import { distribution } from '../../distribution.js';
 import type { Batch } from '../../pdata/batch.js';
 import type { HistogramDataPoint, KeyValue, Metric, NumberDataPoint, SummaryDataPoint } from '../../pdata/model.js';
@@ -293,6 +293,45 @@ service:
     assert.ok(
       errors.some((e) => e.includes('c.yaml:6:') && e.includes('scrape_intervall')),
       errors.join('\n'),
+    );
+  });
+
+  test('through the loader: jobs without an interval take global.scrape_interval; Prometheus durations (d, w) work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prom-rx-config-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(
+      file,
+      `receivers:
+  prometheus:
+    config:
+      global: {scrape_interval: 5s, scrape_timeout: 4s}
+      scrape_configs:
+        - job_name: a
+          static_configs: [{targets: ['127.0.0.1:9']}]
+        - job_name: b
+          scrape_interval: 1d
+          scrape_timeout: 1m30s
+          static_configs: [{targets: ['127.0.0.1:9']}]
+        - job_name: c
+          scrape_interval: 2s
+          static_configs: [{targets: ['127.0.0.1:9']}]
+exporters:
+  debug: {}
+service:
+  pipelines:
+    metrics: {receivers: [prometheus], exporters: [debug]}
+`,
+    );
+    const { config } = await load({ sources: [file], distribution });
+    const r = resolvePrometheusConfig(config.receivers.get('prometheus')?.config as PrometheusReceiverConfig);
+    assert.deepEqual(
+      r.scrapeConfigs.map((j) => [j.jobName, j.intervalMs, j.timeoutMs]),
+      [
+        ['a', 5_000, 4_000],
+        ['b', 86_400_000, 90_000],
+        ['c', 2_000, 2_000],
+      ],
     );
   });
 
