@@ -40,6 +40,9 @@ export interface Sample {
   /** Milliseconds since the epoch. 0.0.4: integer ms as written; OpenMetrics: float seconds × 1000, rounded. */
   timestampMs?: number;
   exemplar?: Exemplar;
+  /** With `seriesText`: the sample's name and label text exactly as written (`a_total{x="1"}`),
+   * a key for callers that remember per-series work between scrapes. A slice of the body. */
+  series?: string;
 }
 
 export interface MetricFamily {
@@ -61,6 +64,11 @@ export interface ParseProblem {
 export interface ParseOptions {
   /** true: OpenMetrics 1.0 text; false: Prometheus text 0.0.4. */
   openMetrics: boolean;
+  /** Set `Sample.series`. */
+  seriesText?: boolean;
+  /** With `seriesText`: series the caller already knows (by their text). Their labels are not
+   * parsed again (`labels` is empty; the text was checked when it was first seen). */
+  known?: (series: string) => boolean;
 }
 
 export interface ParseResult {
@@ -112,6 +120,9 @@ interface FamilyState {
 
 /** Thrown for a bad line; caught per line. Only bad lines pay for it. */
 class LineError extends Error {}
+
+/** The labels of a sample whose label text was not parsed again (see ParseOptions.known). */
+const NO_LABELS: Label[] = [];
 
 const C_TAB = 9;
 const C_SPACE = 32;
@@ -229,6 +240,8 @@ function unescapeText(s: string, a: number, b: number, quoteEscape: boolean, om:
 class Parser {
   readonly s: string;
   readonly om: boolean;
+  seriesText = false;
+  known: ((series: string) => boolean) | undefined;
   readonly families: MetricFamily[] = [];
   readonly errors: ParseProblem[] = [];
   private readonly byName = new Map<string, FamilyState>();
@@ -443,8 +456,23 @@ class Parser {
     const type: MetricType = st === undefined ? (om ? 'unknown' : 'untyped') : st.fam.type;
 
     while (i < end && isWs(s.charCodeAt(i))) i++;
-    let labels: Label[];
-    if (s.charCodeAt(i) === C_LBRACE) {
+    let labels: Label[] = NO_LABELS;
+    let skipped = false;
+    let seriesText: string | undefined;
+    if (s.charCodeAt(i) === C_LBRACE && this.known !== undefined) {
+      const close = this.labelsEnd(i + 1);
+      const text = close > 0 && close < end && isWs(s.charCodeAt(close)) ? s.slice(a, close) : undefined;
+      if (text !== undefined && this.known(text)) {
+        skipped = true;
+        // The same string object again for the caller's lookup: its hash is computed already.
+        seriesText = text;
+        i = close;
+        while (i < end && isWs(s.charCodeAt(i))) i++;
+      }
+    }
+    if (skipped) {
+      // The caller knows this series: its labels stay unparsed.
+    } else if (s.charCodeAt(i) === C_LBRACE) {
       labels = [];
       i = this.labels(i + 1, labels, prevLabels);
       if (i < end) {
@@ -456,10 +484,13 @@ class Parser {
       labels = [];
     }
     if (i === end) throw new LineError(`sample ${quote(name)} has no value`);
+    let seriesEnd = i;
+    while (seriesEnd > ne && isWs(s.charCodeAt(seriesEnd - 1))) seriesEnd--;
     let ve = i;
     while (ve < end && !isWs(s.charCodeAt(ve))) ve++;
     const value = parseFloatToken(s, i, ve, 'sample value');
     const smp: Sample = { name, labels, value };
+    if (this.seriesText) smp.series = seriesText ?? s.slice(a, seriesEnd);
     i = ve;
     while (i < end && isWs(s.charCodeAt(i))) i++;
     if (i < end && s.charCodeAt(i) !== C_HASH) {
@@ -479,7 +510,9 @@ class Parser {
     }
 
     // Per-type label requirements.
-    if (suffix === '_bucket') {
+    if (skipped) {
+      // Checked when the series was first seen.
+    } else if (suffix === '_bucket') {
       this.floatLabel(labels, 'le', name);
     } else if (suffix === '' && type === 'summary') {
       this.floatLabel(labels, 'quantile', name);
@@ -530,6 +563,22 @@ class Parser {
       }
     }
     throw new LineError(`sample ${quote(name)} is missing the "${key}" label`);
+  }
+
+  /** Index after the `}` closing the label set that starts at `p` (after `{`), -1 if none. */
+  private labelsEnd(p: number): number {
+    const s = this.s;
+    const end = this.end;
+    let inQuote = false;
+    for (let i = p; i < end; i++) {
+      const c = s.charCodeAt(i);
+      if (inQuote) {
+        if (c === C_BACKSLASH) i++;
+        else if (c === C_QUOTE) inQuote = false;
+      } else if (c === C_QUOTE) inQuote = true;
+      else if (c === C_RBRACE) return i + 1;
+    }
+    return -1;
   }
 
   /** Parses labels after `{`; returns the index after `}`. */
@@ -641,6 +690,8 @@ class Parser {
  */
 export function parseExposition(text: string, opts: ParseOptions): ParseResult {
   const p = new Parser(text, opts.openMetrics);
+  p.seriesText = opts.seriesText === true;
+  p.known = p.seriesText ? opts.known : undefined;
   p.run();
   return { families: p.families, errors: p.errors };
 }

@@ -26,7 +26,7 @@ import {
 import { snappyCompress } from '../../prometheus/remotewrite/snappy.js';
 import type { CounterSeries } from '../../telemetry/metrics.js';
 import type { PrwExporterConfig } from './config.js';
-import { type DropReason, type TranslateOptions, translate } from './translate.js';
+import { type DropReason, SeriesMemo, type TranslateOptions, translate } from './translate.js';
 
 /** One HTTP request of a batch: snappy body and the OTLP points it carries. */
 interface Part {
@@ -47,34 +47,42 @@ interface Encoded {
  * holds max_series entries, and its memory must not follow attribute sizes. */
 export const MAX_CACHED_KEY_CHARS = 2048;
 
-/** Encoded label fields per series, least recently used evicted first. */
+/** Encoded label fields per series. Two generations of `max` entries each: a lookup that hits
+ * the older one moves the entry to the current one; when the current one is full it becomes the
+ * older one and the oldest is dropped whole. O(1) per lookup with no per-hit reordering (a
+ * delete-and-reinsert LRU leaves holes that Map iteration must skip, which made eviction slow),
+ * and a working set of up to `max` series stays fully cached. Holds at most 2 x `max` entries. */
 export class LabelCache {
-  private readonly map = new Map<string, Buffer>();
+  private cur = new Map<string, Buffer>();
+  private old = new Map<string, Buffer>();
   hits = 0;
   misses = 0;
 
   constructor(private readonly max: number) {}
 
   get size(): number {
-    return this.map.size;
+    let n = this.cur.size;
+    for (const k of this.old.keys()) if (!this.cur.has(k)) n++;
+    return n;
   }
 
   get(key: string, make: () => Buffer): Buffer {
-    const hit = this.map.get(key);
+    const hit = this.cur.get(key);
     if (hit !== undefined) {
       this.hits++;
-      // Refresh recency.
-      this.map.delete(key);
-      this.map.set(key, hit);
       return hit;
     }
-    this.misses++;
-    const v = make();
-    if (key.length > MAX_CACHED_KEY_CHARS) return v;
-    this.map.set(key, v);
-    if (this.map.size > this.max) {
-      const oldest = this.map.keys().next();
-      if (oldest.done !== true) this.map.delete(oldest.value);
+    let v = this.old.get(key);
+    if (v !== undefined) this.hits++;
+    else {
+      this.misses++;
+      v = make();
+      if (key.length > MAX_CACHED_KEY_CHARS) return v;
+    }
+    this.cur.set(key, v);
+    if (this.cur.size >= this.max) {
+      this.old = this.cur;
+      this.cur = new Map();
     }
     return v;
   }
@@ -118,10 +126,17 @@ export class RemoteWriteEncoder {
     };
     for (const md of t.metadata) writeMetadata(w, md);
     for (const [key, s] of t.series) {
-      const labelBytes =
-        this.o.cache === undefined
-          ? encodeLabels(s.labels, this.lw)
-          : this.o.cache.get(key, () => encodeLabels(s.labels, this.lw));
+      const id = s.id;
+      let labelBytes: Buffer;
+      if (id !== undefined) {
+        if (id.bytes === undefined) id.bytes = encodeLabels(s.labels, this.lw);
+        labelBytes = id.bytes;
+      } else {
+        labelBytes =
+          this.o.cache === undefined
+            ? encodeLabels(s.labels, this.lw)
+            : this.o.cache.get(key, () => encodeLabels(s.labels, this.lw));
+      }
       const before = w.pos;
       writeSeries(w, labelBytes, s.samples, s.histograms, s.exemplars);
       if (w.pos > this.o.maxBatchBytes && before > 0) {
@@ -202,9 +217,16 @@ export function createPrwExporter<S extends Signal>(
     (batch, abort) => client.send(batch as unknown as Batch<'metrics'>, abort),
     {
       shutdown: async () => client.close(),
+      // When sends fall behind (a scrape receiver hands over one batch per target and scrape),
+      // the batches waiting behind go out together: fewer round trips per sample, same order.
+      mergeQueuedItems: MERGE_QUEUED_POINTS,
     },
   );
 }
+
+/** Most OTLP points merged from queued batches into one send (split into requests of at most
+ * max_batch_size_bytes as usual). */
+export const MERGE_QUEUED_POINTS = 100_000;
 
 class PrwClient {
   private readonly http: HttpPostClient;
@@ -215,6 +237,8 @@ class PrwClient {
   private readonly dropCounter;
   private readonly exporterName: string;
   readonly cache: LabelCache | undefined;
+  /** Series identities by attribute array (see SeriesMemo), with the label cache. */
+  private readonly memo: SeriesMemo | undefined;
 
   constructor(settings: CreateSettings, cfg: PrwExporterConfig) {
     this.exporterName = formatComponentId(settings.id);
@@ -231,6 +255,7 @@ class PrwClient {
     this.log = settings.logger;
     const ext = Object.entries(cfg.external_labels).map(([name, value]) => ({ name, value }));
     this.cache = cfg.label_cache.enabled ? new LabelCache(cfg.label_cache.max_series) : undefined;
+    this.memo = cfg.label_cache.enabled ? new SeriesMemo() : undefined;
     this.encoder = new RemoteWriteEncoder({
       translate: {
         namespace: cfg.namespace,
@@ -242,6 +267,7 @@ class PrwClient {
         sendMetadata: cfg.send_metadata,
         expoMode: cfg.exponential_histograms.mode,
         classicBounds: cfg.exponential_histograms.classic_bounds,
+        ...(this.memo === undefined ? {} : { memo: this.memo }),
       },
       maxBatchBytes: cfg.max_batch_size_bytes,
       cache: this.cache,
@@ -262,11 +288,14 @@ class PrwClient {
     const missSeries = misses.with({ exporter: this.exporterName });
     this.reportCache = () => {
       const c = this.cache;
-      if (c === undefined) return;
-      hitSeries.add(c.hits - this.lastHits);
-      missSeries.add(c.misses - this.lastMisses);
-      this.lastHits = c.hits;
-      this.lastMisses = c.misses;
+      const m = this.memo;
+      if (c === undefined || m === undefined) return;
+      const h = c.hits + m.hits;
+      const x = c.misses + m.misses;
+      hitSeries.add(h - this.lastHits);
+      missSeries.add(x - this.lastMisses);
+      this.lastHits = h;
+      this.lastMisses = x;
     };
   }
 

@@ -29,7 +29,7 @@ import {
 } from '../prometheus/testdata.js';
 import { createDefaultConfig, type PrwExporterConfig, validate } from './config.js';
 import { createPrwExporter, LabelCache, RemoteWriteEncoder } from './exporter.js';
-import { formatLe, translate } from './translate.js';
+import { formatLe, SeriesMemo, translate } from './translate.js';
 
 interface Received {
   readonly headers: http.IncomingHttpHeaders;
@@ -387,6 +387,55 @@ describe('remote write translation', () => {
     assert.deepEqual(a, b);
     assert.deepEqual(a, c);
     assert.ok(cache.hits > 0 && cache.hits === cache.misses, `hits ${cache.hits}, misses ${cache.misses}`);
+  });
+
+  it('remembers series by attribute array: later exports skip label building and give the same bytes', () => {
+    const memo = new SeriesMemo();
+    const withMemo = new RemoteWriteEncoder({ translate: { ...opts, memo }, maxBatchBytes: 1 << 20, cache: undefined });
+    const plain = new RemoteWriteEncoder({ translate: opts, maxBatchBytes: 1 << 20, cache: undefined });
+    const decoded = (b: Buffer | undefined) => decodeWriteRequest(snappyDecompress(b as Buffer, 1 << 24));
+    const sumPt = num(7, { route: '/a', method: 'GET' });
+    const histPt = hist([0.1, 1], [2n, 3n, 1n], 4.5, { route: '/a' });
+    const sumPt2 = summary(10n, 5, [
+      [0.5, 0.2],
+      [0.99, 0.9],
+    ]);
+    // The same attribute arrays in every export, as the prometheus receiver sends them; values,
+    // bounds and the resource change between exports.
+    const reqs = [0, 1, 2, 3].map((i) => {
+      const r = request([
+        metric('http.requests', '{request}', sum([{ ...sumPt, value: 7 + i }])),
+        metric(
+          'latency',
+          's',
+          histogram([i < 2 ? histPt : { ...histPt, explicitBounds: [0.5, 1], bucketCounts: [3n, 2n, 1n] }]),
+        ),
+        metric('rt', 's', summaryData([{ ...sumPt2, attributes: sumPt.attributes }])),
+      ]);
+      if (i === 3) {
+        const rm = r.resourceMetrics[0];
+        rm?.resource?.attributes.push({ key: 'service.instance.id', value: 'other:1' });
+      }
+      return r;
+    });
+    for (const r of reqs) {
+      assert.deepEqual(decoded(withMemo.encode(r, 0).parts[0]?.body), decoded(plain.encode(r, 0).parts[0]?.body));
+    }
+    // Export 1 reuses every series of export 0; export 2 rebuilds the histogram (new bounds);
+    // export 3 rebuilds all (new resource).
+    assert.ok(memo.hits > 0, `hits ${memo.hits}`);
+    const perExport = memo.misses / 4;
+    assert.ok(perExport < 10, `misses ${memo.misses}`);
+    assert.deepEqual(
+      find(
+        decoded(withMemo.encode(reqs[2] as ExportMetricsServiceRequest, 0).parts[0]?.body),
+        'latency_seconds_bucket',
+        {
+          le: '0.5',
+        },
+      )?.samples[0]?.value,
+      3,
+    );
   });
 
   it('does not cache the labels of series with very long label text', () => {

@@ -46,15 +46,108 @@ export interface TranslateOptions {
   /** native: exponential histograms as native histograms; classic: `_bucket` series at `classicBounds`. */
   readonly expoMode: 'native' | 'classic';
   readonly classicBounds: readonly number[];
+  /** Series identities remembered per OTLP attribute array (see {@link SeriesMemo}). */
+  readonly memo?: SeriesMemo;
 }
+
+/** A series' final labels, their canonical key and (once encoded) their protobuf bytes. */
+export interface SeriesId {
+  readonly key: string;
+  readonly labels: Label[];
+  bytes: Buffer | undefined;
+}
+
+interface MemoEntry {
+  /** Resource + scope labels the identities were built with (interned: compared by identity). */
+  readonly base: string;
+  /** Histogram bounds / summary quantiles the slots stand for. */
+  readonly shape: readonly number[];
+  readonly ids: (SeriesId | undefined)[];
+}
+
+/**
+ * Series identities remembered by OTLP attribute array identity, then metric name. A receiver that
+ * keeps one attribute array per series across batches (the `prometheus` receiver does: series
+ * repeat every scrape) lets every later point skip building, sanitizing, sorting and encoding its
+ * labels. Entries live as long as the arrays do (a WeakMap); other inputs simply miss.
+ */
+export class SeriesMemo {
+  private readonly byAttrs = new WeakMap<readonly KeyValue[], Map<string, MemoEntry>>();
+  private readonly bases = new Map<string, string>();
+  hits = 0;
+  misses = 0;
+
+  /** The one string object for this resource + scope label text. */
+  intern(base: string): string {
+    const had = this.bases.get(base);
+    if (had !== undefined) return had;
+    if (this.bases.size >= 10_000) this.bases.clear();
+    this.bases.set(base, base);
+    return base;
+  }
+
+  entry(attrs: readonly KeyValue[], name: string, base: string, shape: readonly number[]): MemoEntry {
+    let byName = this.byAttrs.get(attrs);
+    if (byName === undefined) {
+      byName = new Map();
+      this.byAttrs.set(attrs, byName);
+    }
+    const e = byName.get(name);
+    if (e !== undefined && e.base === base && sameShape(e.shape, shape)) return e;
+    const fresh: MemoEntry = { base, shape: [...shape], ids: [] };
+    byName.set(name, fresh);
+    return fresh;
+  }
+}
+
+const NO_SHAPE: readonly number[] = [];
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Where a point's series are remembered (undefined without a memo). */
+type Slots = MemoEntry | undefined;
 
 export interface OutSeries {
   readonly labels: Label[];
+  /** Set when the series came from a {@link SeriesMemo}: its encoded labels live there. */
+  readonly id: SeriesId | undefined;
   readonly samples: Sample[];
-  readonly histograms: Histogram[];
-  readonly exemplars: Exemplar[];
+  /** Shared empty arrays until something is added (most series have neither). */
+  histograms: Histogram[];
+  exemplars: Exemplar[];
   /** OTLP points this series carries (for accounting of partial failures). */
   points: number;
+}
+
+const NO_HISTOGRAMS: Histogram[] = [];
+const NO_EXEMPLARS: Exemplar[] = [];
+
+function newSeries(labels: Label[], id: SeriesId | undefined): OutSeries {
+  return { labels, id, samples: [], histograms: NO_HISTOGRAMS, exemplars: NO_EXEMPLARS, points: 0 };
+}
+
+function fill(
+  s: OutSeries,
+  sample: Sample | undefined,
+  hist: Histogram | undefined,
+  exemplars: readonly Exemplar[],
+  points: number,
+): void {
+  if (sample !== undefined) s.samples.push(sample);
+  if (hist !== undefined) {
+    if (s.histograms === NO_HISTOGRAMS) s.histograms = [];
+    s.histograms.push(hist);
+  }
+  if (exemplars.length > 0) {
+    if (s.exemplars === NO_EXEMPLARS) s.exemplars = [];
+    for (const e of exemplars) s.exemplars.push(e);
+  }
+  s.points += points;
 }
 
 export interface Translation {
@@ -131,7 +224,7 @@ class Builder {
     hist: Histogram | undefined,
     exemplars: readonly Exemplar[] = [],
     points = 0,
-  ): void {
+  ): OutSeries {
     const m = new Map<string, string>();
     for (const [k, v] of base) m.set(k, v);
     for (const [k, v] of extra) m.set(k, v);
@@ -144,14 +237,59 @@ class Builder {
     for (const l of labels) key += `${l.name}${SEP}${l.value}${SEP}`;
     let s = this.series.get(key);
     if (s === undefined) {
-      s = { labels, samples: [], histograms: [], exemplars: [], points: 0 };
+      s = newSeries(labels, undefined);
       this.series.set(key, s);
     }
-    if (sample !== undefined) s.samples.push(sample);
-    if (hist !== undefined) s.histograms.push(hist);
-    for (const e of exemplars) s.exemplars.push(e);
-    s.points += points;
+    fill(s, sample, hist, exemplars, points);
+    return s;
   }
+
+  /** Like {@link add}, through slot `slot` of a remembered point: a known series skips label
+   * building; a new one is built once and remembered. `labels` is only called on a miss. */
+  addAt(
+    slots: Slots,
+    slot: number,
+    name: string,
+    labels: () => readonly (readonly [string, string])[],
+    extra: readonly (readonly [string, string])[],
+    sample: Sample | undefined,
+    hist: Histogram | undefined,
+    exemplars: readonly Exemplar[] = [],
+    points = 0,
+  ): void {
+    const memo = this.o.memo;
+    if (slots === undefined || memo === undefined) {
+      this.add(name, labels(), extra, sample, hist, exemplars, points);
+      return;
+    }
+    let id = slots.ids[slot];
+    let s: OutSeries | undefined;
+    if (id === undefined) {
+      memo.misses++;
+      s = this.add(name, labels(), extra, sample, hist, exemplars, points);
+      let key = '';
+      for (const l of s.labels) key += `${l.name}${SEP}${l.value}${SEP}`;
+      id = { key, labels: s.labels, bytes: undefined };
+      slots.ids[slot] = id;
+      if (s.id === undefined) {
+        this.series.set(key, { ...s, id });
+      }
+      return;
+    }
+    memo.hits++;
+    s = this.series.get(id.key);
+    if (s === undefined) {
+      s = newSeries(id.labels, id);
+      this.series.set(id.key, s);
+    }
+    fill(s, sample, hist, exemplars, points);
+  }
+}
+
+function slotsFor(o: TranslateOptions, base: Base, attrs: readonly KeyValue[], name: string, shape = NO_SHAPE): Slots {
+  const memo = o.memo;
+  if (memo === undefined || base.key === undefined) return undefined;
+  return memo.entry(attrs, name, base.key, shape);
 }
 
 function resourceLabels(res: Resource | undefined, o: TranslateOptions): Array<readonly [string, string]> {
@@ -178,6 +316,7 @@ function exemplarsOf(
     spanId: Uint8Array;
   }[],
 ): Exemplar[] {
+  if (list.length === 0) return NO_EXEMPLARS;
   const out: Exemplar[] = [];
   for (const e of list) {
     const labels: Label[] = [];
@@ -211,9 +350,11 @@ function numberPoints(
   base: Base,
   created: boolean,
   counter: boolean,
+  o: TranslateOptions,
 ): void {
   for (const p of pts) {
-    const labels = pointLabels(base.res, base.scope, p.attributes);
+    const slots = slotsFor(o, base, p.attributes, name);
+    const labels = () => pointLabels(base.res, base.scope, p.attributes);
     const ts = msOf(p.timeUnixNano);
     const v = isStale(p.flags) ? STALE_NAN : num(p.value);
     // Counters carry their start time (written by remote write 2.0 only).
@@ -222,9 +363,11 @@ function numberPoints(
       timestampMs: ts,
       startTimestampMs: counter && p.startTimeUnixNano > 0n ? msOf(p.startTimeUnixNano) : 0,
     };
-    b.add(name, labels, [], sample, undefined, exemplarsOf(p.exemplars), 1);
+    b.addAt(slots, 0, name, labels, [], sample, undefined, exemplarsOf(p.exemplars), 1);
     if (created && p.startTimeUnixNano > 0n && !isStale(p.flags)) {
-      b.add(
+      b.addAt(
+        slots,
+        1,
         createdName(name),
         labels,
         [],
@@ -242,6 +385,8 @@ function createdName(name: string): string {
 interface Base {
   readonly res: readonly (readonly [string, string])[];
   readonly scope: readonly (readonly [string, string])[];
+  /** Interned text of res + scope (with a memo only). */
+  readonly key: string | undefined;
 }
 
 function histogramPoints(
@@ -250,23 +395,40 @@ function histogramPoints(
   pts: readonly HistogramDataPoint[],
   base: Base,
   created: boolean,
+  o: TranslateOptions,
 ): void {
   for (const p of pts) {
-    const labels = pointLabels(base.res, base.scope, p.attributes);
+    const n = p.explicitBounds.length;
+    // Slots: buckets 0..n, then _sum, _count, _created.
+    const slots = slotsFor(o, base, p.attributes, name, p.explicitBounds);
+    const labels = () => pointLabels(base.res, base.scope, p.attributes);
     const ts = msOf(p.timeUnixNano);
     const stale = isStale(p.flags);
     let cum = 0n;
-    const n = p.explicitBounds.length;
+    const bucket = `${name}_bucket`;
     for (let i = 0; i <= n; i++) {
       cum += p.bucketCounts[i] ?? 0n;
-      const le = i < n ? formatLe(p.explicitBounds[i] as number) : '+Inf';
       const v = stale ? STALE_NAN : i < n ? Number(cum) : Number(p.count);
-      b.add(`${name}_bucket`, labels, [['le', le]], { value: v, timestampMs: ts }, undefined);
+      const known = slots?.ids[i] !== undefined;
+      const le: readonly (readonly [string, string])[] = known
+        ? []
+        : [['le', i < n ? formatLe(p.explicitBounds[i] as number) : '+Inf']];
+      b.addAt(slots, i, bucket, labels, le, { value: v, timestampMs: ts }, undefined);
     }
     if (p.sum !== undefined || stale) {
-      b.add(`${name}_sum`, labels, [], { value: stale ? STALE_NAN : (p.sum ?? 0), timestampMs: ts }, undefined);
+      b.addAt(
+        slots,
+        n + 1,
+        `${name}_sum`,
+        labels,
+        [],
+        { value: stale ? STALE_NAN : (p.sum ?? 0), timestampMs: ts },
+        undefined,
+      );
     }
-    b.add(
+    b.addAt(
+      slots,
+      n + 2,
       `${name}_count`,
       labels,
       [],
@@ -276,7 +438,9 @@ function histogramPoints(
       1,
     );
     if (created && p.startTimeUnixNano > 0n && !stale) {
-      b.add(
+      b.addAt(
+        slots,
+        n + 3,
         `${name}_created`,
         labels,
         [],
@@ -287,22 +451,43 @@ function histogramPoints(
   }
 }
 
-function summaryPoints(b: Builder, name: string, pts: readonly SummaryDataPoint[], base: Base, created: boolean): void {
+function summaryPoints(
+  b: Builder,
+  name: string,
+  pts: readonly SummaryDataPoint[],
+  base: Base,
+  created: boolean,
+  o: TranslateOptions,
+): void {
   for (const p of pts) {
-    const labels = pointLabels(base.res, base.scope, p.attributes);
+    const q = p.quantileValues.length;
+    // Slots: quantiles 0..q-1, then _sum, _count, _created.
+    const slots = slotsFor(
+      o,
+      base,
+      p.attributes,
+      name,
+      p.quantileValues.map((x) => x.quantile),
+    );
+    const labels = () => pointLabels(base.res, base.scope, p.attributes);
     const ts = msOf(p.timeUnixNano);
     const stale = isStale(p.flags);
-    for (const q of p.quantileValues) {
-      b.add(
+    for (let i = 0; i < q; i++) {
+      const qv = p.quantileValues[i] as SummaryDataPoint['quantileValues'][number];
+      b.addAt(
+        slots,
+        i,
         name,
         labels,
-        [['quantile', formatLe(q.quantile)]],
-        { value: stale ? STALE_NAN : q.value, timestampMs: ts },
+        [['quantile', formatLe(qv.quantile)]],
+        { value: stale ? STALE_NAN : qv.value, timestampMs: ts },
         undefined,
       );
     }
-    b.add(`${name}_sum`, labels, [], { value: stale ? STALE_NAN : p.sum, timestampMs: ts }, undefined);
-    b.add(
+    b.addAt(slots, q, `${name}_sum`, labels, [], { value: stale ? STALE_NAN : p.sum, timestampMs: ts }, undefined);
+    b.addAt(
+      slots,
+      q + 1,
       `${name}_count`,
       labels,
       [],
@@ -312,7 +497,9 @@ function summaryPoints(b: Builder, name: string, pts: readonly SummaryDataPoint[
       1,
     );
     if (created && p.startTimeUnixNano > 0n && !stale) {
-      b.add(
+      b.addAt(
+        slots,
+        q + 2,
         `${name}_created`,
         labels,
         [],
@@ -479,7 +666,15 @@ export function translate(req: ExportMetricsServiceRequest, o: TranslateOptions,
           if (ln !== undefined && ln !== 'otel_scope_name' && ln !== 'otel_scope_version') scope.push([ln, v]);
         }
       }
-      const base: Base = { res, scope };
+      let key: string | undefined;
+      if (o.memo !== undefined) {
+        let text = '';
+        for (const [k, v] of res) text += `${k}${SEP}${v}${SEP}`;
+        text += SEP;
+        for (const [k, v] of scope) text += `${k}${SEP}${v}${SEP}`;
+        key = o.memo.intern(text);
+      }
+      const base: Base = { res, scope, key };
       for (const m of sm.metrics) {
         const d = m.data;
         if (d === undefined) continue;
@@ -491,7 +686,7 @@ export function translate(req: ExportMetricsServiceRequest, o: TranslateOptions,
               break;
             }
             b.meta(name, MetricType.GAUGE, m);
-            numberPoints(b, name, d.dataPoints, base, false, false);
+            numberPoints(b, name, d.dataPoints, base, false, false, o);
             break;
           }
           case 'sum': {
@@ -506,7 +701,7 @@ export function translate(req: ExportMetricsServiceRequest, o: TranslateOptions,
               break;
             }
             b.meta(name, d.isMonotonic ? MetricType.COUNTER : MetricType.GAUGE, m);
-            numberPoints(b, name, d.dataPoints, base, d.isMonotonic && o.exportCreated, d.isMonotonic);
+            numberPoints(b, name, d.dataPoints, base, d.isMonotonic && o.exportCreated, d.isMonotonic, o);
             break;
           }
           case 'histogram': {
@@ -520,7 +715,7 @@ export function translate(req: ExportMetricsServiceRequest, o: TranslateOptions,
               break;
             }
             b.meta(name, MetricType.HISTOGRAM, m);
-            histogramPoints(b, name, d.dataPoints, base, o.exportCreated);
+            histogramPoints(b, name, d.dataPoints, base, o.exportCreated, o);
             break;
           }
           case 'exponentialHistogram': {
@@ -544,7 +739,7 @@ export function translate(req: ExportMetricsServiceRequest, o: TranslateOptions,
               break;
             }
             b.meta(name, MetricType.SUMMARY, m);
-            summaryPoints(b, name, d.dataPoints, base, o.exportCreated);
+            summaryPoints(b, name, d.dataPoints, base, o.exportCreated, o);
             break;
           }
           default: {

@@ -337,6 +337,35 @@ describe('exporterhelper sending queue', () => {
     assert.equal(gauge(s, 'otelcol_exporter_queue_size', { exporter: 'test', data_type: 'traces' }), 0);
   });
 
+  it('mergeQueuedItems: batches waiting behind the one in flight go out as one, in order, up to the limit', async () => {
+    const s = testSettings();
+    const gate = gatedSend();
+    const sizes: number[] = [];
+    const exp = createExporter(
+      s,
+      'traces',
+      { sending_queue: { enabled: true, queue_size: 100, num_consumers: 1 }, retry_on_failure: fastRetry() },
+      async (b, abort) => {
+        sizes.push(b.itemCount);
+        await gate.send(b, abort);
+      },
+      { mergeQueuedItems: 10 },
+    );
+    await exp.consume(traces(2));
+    await gate.started;
+    // Queued behind the first: 4 + 3 + 2 fit in 10 together; 5 more does not.
+    for (const n of [4, 3, 2, 5]) await exp.consume(traces(n));
+    for (let i = 0; i < 3; i++) {
+      gate.release();
+      await sleep(5);
+    }
+    gate.release();
+    await exp.shutdown();
+    assert.deepEqual(sizes, [2, 9, 5]);
+    assert.equal(counter(s, 'otelcol_exporter_sent_spans_total'), 16);
+    assert.equal(gauge(s, 'otelcol_exporter_queue_size', { exporter: 'test', data_type: 'traces' }), 0);
+  });
+
   it('runs num_consumers exports concurrently', async () => {
     const s = testSettings();
     let inFlight = 0;

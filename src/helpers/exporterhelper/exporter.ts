@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { CreateSettings, Exporter, Host } from '../../component/component.js';
 import { errorMessage, PipelineError, permanentError, retryableError } from '../../component/errors.js';
 import { formatComponentId } from '../../component/id.js';
-import { type Batch, itemNoun } from '../../pdata/batch.js';
+import { Batch, itemNoun } from '../../pdata/batch.js';
 import { DecodeError } from '../../pdata/errors.js';
 import type { Signal } from '../../pdata/model.js';
 import type { Counter, CounterSeries, GaugeSeries } from '../../telemetry/metrics.js';
@@ -50,6 +50,10 @@ export interface ExporterOptions {
   readonly random?: () => number;
   /** Interval of the per-reason rate-limited warn log (default 10 s). */
   readonly logIntervalMs?: number;
+  /** A consumer taking a batch from the queue also takes the batches queued behind it, up to
+   * this many items in all, and sends them as one (fewer, larger requests when the queue backs
+   * up). Order is kept. Default: off. */
+  readonly mergeQueuedItems?: number;
 }
 
 /** Why items were counted in `otelcol_exporter_send_failed_*` (the `reason` label). */
@@ -301,12 +305,32 @@ class HelperExporter<S extends Signal> implements Exporter<S> {
 
   private pump(): void {
     while (this.consumers < this.cfg.queue.numConsumers) {
-      const entry = this.queue.shift();
+      const entry = this.takeQueued();
       if (entry === undefined) break;
       this.consumers++;
       this.active++;
       void this.runEntry(entry);
     }
+  }
+
+  /** The next queued batch, merged with those behind it when `mergeQueuedItems` allows. */
+  private takeQueued(): Entry<S> | undefined {
+    const first = this.queue.shift();
+    const limit = this.opts.mergeQueuedItems;
+    if (first === undefined || limit === undefined) return first;
+    let items = first.batch.itemCount;
+    let next = this.queue.peek();
+    if (next === undefined || items + next.batch.itemCount > limit) return first;
+    const parts = [first.batch];
+    let cost = first.cost;
+    while (next !== undefined && items + next.batch.itemCount <= limit) {
+      this.queue.shift();
+      parts.push(next.batch);
+      items += next.batch.itemCount;
+      cost += next.cost;
+      next = this.queue.peek();
+    }
+    return { batch: Batch.merge(first.batch.signal, parts), cost };
   }
 
   private async runEntry(entry: Entry<S>): Promise<void> {

@@ -80,6 +80,50 @@ interface Proc {
   readonly labels: Label[];
   readonly value: number;
   readonly timestampMs: number | undefined;
+  readonly pre: Prepared;
+}
+
+/** A histogram or summary part's series labels (without `drop`), their key and the dropped
+ * label's value as a number, computed once per scraped series. */
+function groupOf(p: Proc, drop: 'le' | 'quantile' | undefined): NonNullable<Prepared['group']> {
+  let g = p.pre.group;
+  if (g === undefined) {
+    const cut = drop === undefined ? undefined : p.labels.find((l) => l[0] === drop);
+    const labels = cut === undefined ? p.labels : p.labels.filter((l) => l[0] !== drop);
+    let bound: number | undefined;
+    if (cut !== undefined) {
+      const text = cut[1];
+      bound = text === '+Inf' || text === 'Inf' || text === '+inf' ? Number.POSITIVE_INFINITY : Number(text);
+    }
+    g = { labels, key: labelsKey(labels), bound };
+    p.pre.group = g;
+  }
+  return g;
+}
+
+/** The key of a series in the converter's state: name, kind and labels. */
+function seriesKey(name: string, kind: Kind, labelsKeyText: string): string {
+  return `${name}\u0002${kind}\u0002${labelsKeyText}`;
+}
+
+/** {@link seriesKey} of a plain sample, computed once per scraped series. */
+function stateKeyOf(p: Proc, kind: Kind): string {
+  const pre = p.pre;
+  if (pre.state !== undefined && pre.stateKind === kind) return pre.state;
+  const k = seriesKey(p.name, kind, keyOf(p));
+  pre.state = k;
+  pre.stateKind = kind;
+  return k;
+}
+
+/** labelsKey of a sample's labels, computed once per scraped series. */
+function keyOf(p: Proc): string {
+  let k = p.pre.key;
+  if (k === undefined) {
+    k = labelsKey(p.labels);
+    p.pre.key = k;
+  }
+  return k;
 }
 
 interface Group {
@@ -115,15 +159,43 @@ export interface TargetIdentity {
   readonly labels: readonly (readonly [string, string])[];
 }
 
+/** What the label handling made of one scraped series (by its text as written): the same text
+ * gives the same result while the target and the settings stay, so later scrapes skip it. */
+interface Prepared {
+  /** undefined: metric relabeling dropped the series. */
+  readonly labels: Label[] | undefined;
+  readonly name: string;
+  readonly famName: string;
+  readonly suffix: string;
+  epoch: number;
+  /** labelsKey(labels), built on first use. */
+  key?: string;
+  /** seriesKey for `stateKind`, built on first use. */
+  state?: string;
+  stateKind?: Kind;
+  /** Histogram/summary parts: labels without `le`/`quantile`, their key, and the bound. */
+  group?: { readonly labels: Label[]; readonly key: string; readonly bound: number | undefined };
+}
+
+/** A copy of `s` that does not keep the scraped body it was sliced from alive. */
+function detach(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
 /** Per-target conversion state. */
 export class TargetConverter {
   private series = new Map<string, SeriesState>();
   private epoch = 0;
+  private readonly prepared = new Map<string, Prepared>();
 
   constructor(
     private readonly target: TargetIdentity,
     private readonly settings: ScrapeSettings,
   ) {}
+
+  /** Whether a series with this text as written was seen in the last scrape (its label
+   * handling is remembered, so the parser need not parse its labels). */
+  readonly knows = (series: string): boolean => this.prepared.has(series);
 
   /** Number of series held (the series of the last successful scrape). */
   get seriesCount(): number {
@@ -210,39 +282,69 @@ export class TargetConverter {
       drops.set(r, (drops.get(r) ?? 0) + n);
     };
     const groups = new Map<string, Group>();
+    const epoch = this.epoch + 1;
     for (const fam of families) {
+      let lastGroup: Group | undefined;
       for (const smp of fam.samples) {
         scraped++;
-        const labels = this.mutate(smp.name, smp.labels);
+        const text = smp.series;
+        let pre = text === undefined ? undefined : this.prepared.get(text);
+        if (pre === undefined) {
+          const labels = this.mutate(smp.name, smp.labels);
+          if (labels !== undefined) {
+            const bad = this.checkLimits(labels);
+            if (bad !== undefined) return { ok: false, ...bad, scraped };
+          }
+          let newName = smp.name;
+          let famName = fam.name;
+          const suffix = smp.name.startsWith(fam.name) ? smp.name.slice(fam.name.length) : '';
+          if (labels !== undefined) {
+            const nameIdx = labels.findIndex((l) => l[0] === '__name__');
+            if (nameIdx >= 0) {
+              newName = (labels[nameIdx] as Label)[1];
+              labels.splice(nameIdx, 1);
+            }
+            if (newName !== smp.name)
+              famName = suffix !== '' && newName.endsWith(suffix) ? newName.slice(0, -suffix.length) : newName;
+          }
+          pre = {
+            labels,
+            name: newName,
+            famName,
+            suffix: newName === smp.name || newName.endsWith(suffix) ? suffix : '',
+            epoch,
+          };
+          if (text !== undefined) this.prepared.set(detach(text), pre);
+        }
+        pre.epoch = epoch;
+        const labels = pre.labels;
         if (labels === undefined) {
           drop('metric_relabel');
           continue;
         }
-        const bad = this.checkLimits(labels);
-        if (bad !== undefined) return { ok: false, ...bad, scraped };
         post++;
-        const nameIdx = labels.findIndex((l) => l[0] === '__name__');
-        const newName = nameIdx >= 0 ? (labels[nameIdx] as Label)[1] : smp.name;
-        if (nameIdx >= 0) labels.splice(nameIdx, 1);
-        const suffix = smp.name.startsWith(fam.name) ? smp.name.slice(fam.name.length) : '';
-        let famName = fam.name;
-        if (newName !== smp.name)
-          famName = suffix !== '' && newName.endsWith(suffix) ? newName.slice(0, -suffix.length) : newName;
-        const gk = `${famName}\u0000${fam.type}`;
-        let g = groups.get(gk);
+        let g = lastGroup !== undefined && lastGroup.famName === pre.famName ? lastGroup : undefined;
         if (g === undefined) {
-          g = { fam, famName, samples: [] };
-          groups.set(gk, g);
+          const gk = `${pre.famName}\u0000${fam.type}`;
+          g = groups.get(gk);
+          if (g === undefined) {
+            g = { fam, famName: pre.famName, samples: [] };
+            groups.set(gk, g);
+          }
+          lastGroup = g;
         }
         g.samples.push({
-          name: newName,
-          suffix: newName === smp.name || newName.endsWith(suffix) ? suffix : '',
+          name: pre.name,
+          suffix: pre.suffix,
           labels,
           value: smp.value,
           timestampMs: this.settings.honorTimestamps ? smp.timestampMs : undefined,
+          pre,
         });
       }
     }
+    // Series no longer scraped are forgotten.
+    for (const [text, pre] of this.prepared) if (pre.epoch !== epoch) this.prepared.delete(text);
     if (this.settings.sampleLimit > 0 && post > this.settings.sampleLimit) {
       return {
         ok: false,
@@ -274,14 +376,14 @@ export class TargetConverter {
       g: Group,
       name: string,
       kind: Kind,
-      labels: readonly Label[],
-      attrs: KeyValue[],
+      labels: string,
+      attrs: () => KeyValue[],
       value: number,
       timeNs: bigint,
       createdMs: number | undefined,
       explicitTs: boolean,
     ): SeriesState | undefined => {
-      const key = `${name}\u0002${kind}\u0002${labelsKey(labels)}`;
+      const key = labels;
       let st = this.series.get(key);
       if (st !== undefined && st.epoch === this.epoch) return undefined;
       if (st === undefined) {
@@ -289,7 +391,7 @@ export class TargetConverter {
         st = {
           metric: name,
           kind,
-          attrs,
+          attrs: attrs(),
           description: g.fam.help ?? '',
           unit: unitFromWord(g.fam.unit),
           promType: g.fam.type,
@@ -327,7 +429,7 @@ export class TargetConverter {
             type === 'counter' ? 'monotonic_sum' : type === 'info' || type === 'stateset' ? 'sum' : 'gauge';
           const created = new Map<string, number>();
           if (type === 'counter') {
-            for (const p of g.samples) if (p.suffix === '_created') created.set(labelsKey(p.labels), p.value * 1000);
+            for (const p of g.samples) if (p.suffix === '_created') created.set(keyOf(p), p.value * 1000);
           }
           for (const p of g.samples) {
             if (p.suffix === '_created' && type === 'counter') continue;
@@ -338,33 +440,44 @@ export class TargetConverter {
               for (const kv of this.attrsOf(p.labels)) resourceAttrs.push(kv);
               continue;
             }
-            const attrs = this.attrsOf(p.labels);
+            // One attribute array per series, kept across scrapes: exporters recognise the series by it.
+            const attrs = (): KeyValue[] => this.attrsOf(p.labels);
             const t = timeOf(p);
             if (kind === 'gauge') {
-              const st = track(g, p.name, kind, p.labels, attrs, p.value, t, undefined, p.timestampMs !== undefined);
+              const st = track(
+                g,
+                p.name,
+                kind,
+                stateKeyOf(p, kind),
+                attrs,
+                p.value,
+                t,
+                undefined,
+                p.timestampMs !== undefined,
+              );
               if (st === undefined) {
                 drop('duplicate_series');
                 continue;
               }
-              pushNumber(metricFor(p.name, kind, g), numberPoint(attrs, 0n, t, p.value));
+              pushNumber(metricFor(p.name, kind, g), numberPoint(st.attrs, 0n, t, p.value));
               continue;
             }
             const st = track(
               g,
               p.name,
               kind,
-              p.labels,
+              stateKeyOf(p, kind),
               attrs,
               p.value,
               t,
-              created.get(labelsKey(p.labels)),
+              created.size === 0 ? undefined : created.get(keyOf(p)),
               p.timestampMs !== undefined,
             );
             if (st === undefined) {
               drop('duplicate_series');
               continue;
             }
-            pushNumber(metricFor(p.name, kind, g), numberPoint(attrs, st.startNs, t, p.value));
+            pushNumber(metricFor(p.name, kind, g), numberPoint(st.attrs, st.startNs, t, p.value));
           }
           break;
         }
@@ -413,6 +526,7 @@ export class TargetConverter {
   ): void {
     interface H {
       labels: Label[];
+      key: string;
       buckets: [number, number][];
       sum?: number;
       count?: number;
@@ -422,23 +536,21 @@ export class TargetConverter {
       samples: number;
     }
     const hs = new Map<string, H>();
+    let h: H | undefined;
     for (const p of g.samples) {
-      const labels = p.suffix === '_bucket' ? p.labels.filter((l) => l[0] !== 'le') : p.labels;
-      const k = labelsKey(labels);
-      let h = hs.get(k);
-      if (h === undefined) {
-        h = { labels, buckets: [], samples: 0 };
-        hs.set(k, h);
+      const part = groupOf(p, p.suffix === '_bucket' ? 'le' : undefined);
+      // The parts of one histogram are usually written together: try the last one first.
+      if (h === undefined || h.key !== part.key) {
+        h = hs.get(part.key);
+        if (h === undefined) {
+          h = { labels: part.labels, key: part.key, buckets: [], samples: 0 };
+          hs.set(part.key, h);
+        }
       }
       h.samples++;
       switch (p.suffix) {
         case '_bucket': {
-          const le = Number(p.labels.find((l) => l[0] === 'le')?.[1] ?? 'x');
-          const leText = p.labels.find((l) => l[0] === 'le')?.[1] ?? '';
-          h.buckets.push([
-            leText === '+Inf' || leText === 'Inf' || leText === '+inf' ? Number.POSITIVE_INFINITY : le,
-            p.value,
-          ]);
+          h.buckets.push([part.bound ?? Number.NaN, p.value]);
           break;
         }
         case '_sum':
@@ -493,15 +605,25 @@ export class TargetConverter {
         continue;
       }
       counts.push(BigInt(Math.round(rest)));
-      const attrs = this.attrsOf(h.labels);
+      const attrs = (): KeyValue[] => this.attrsOf(h.labels);
       const t = h.time ?? 0n;
-      const st = track(g, name, 'histogram', h.labels, attrs, hc, t, h.created, h.explicitTs ?? false);
+      const st = track(
+        g,
+        name,
+        'histogram',
+        seriesKey(name, 'histogram', h.key),
+        attrs,
+        hc,
+        t,
+        h.created,
+        h.explicitTs ?? false,
+      );
       if (st === undefined) {
         drop('duplicate_series', h.samples);
         continue;
       }
       const dp: HistogramDataPoint = {
-        attributes: attrs,
+        attributes: st.attrs,
         startTimeUnixNano: st.startNs,
         timeUnixNano: t,
         count,
@@ -525,6 +647,7 @@ export class TargetConverter {
   ): void {
     interface S {
       labels: Label[];
+      key: string;
       quantiles: { quantile: number; value: number }[];
       sum?: number;
       count?: number;
@@ -535,16 +658,14 @@ export class TargetConverter {
     }
     const ss = new Map<string, S>();
     for (const p of g.samples) {
-      const q = p.suffix === '' ? p.labels.find((l) => l[0] === 'quantile') : undefined;
-      const labels = q !== undefined ? p.labels.filter((l) => l[0] !== 'quantile') : p.labels;
-      const k = labelsKey(labels);
-      let s = ss.get(k);
+      const part = groupOf(p, p.suffix === '' ? 'quantile' : undefined);
+      let s = ss.get(part.key);
       if (s === undefined) {
-        s = { labels, quantiles: [], samples: 0 };
-        ss.set(k, s);
+        s = { labels: part.labels, key: part.key, quantiles: [], samples: 0 };
+        ss.set(part.key, s);
       }
       s.samples++;
-      if (q !== undefined) s.quantiles.push({ quantile: Number(q[1]), value: p.value });
+      if (part.bound !== undefined) s.quantiles.push({ quantile: part.bound, value: p.value });
       else if (p.suffix === '_sum') s.sum = p.value;
       else if (p.suffix === '_count') {
         s.count = p.value;
@@ -558,16 +679,26 @@ export class TargetConverter {
         drop('summary_without_count', s.samples);
         continue;
       }
-      const attrs = this.attrsOf(s.labels);
+      const attrs = (): KeyValue[] => this.attrsOf(s.labels);
       const t = s.time ?? 0n;
-      const st = track(g, g.famName, 'summary', s.labels, attrs, s.count ?? 0, t, s.created, s.explicitTs ?? false);
+      const st = track(
+        g,
+        g.famName,
+        'summary',
+        seriesKey(g.famName, 'summary', s.key),
+        attrs,
+        s.count ?? 0,
+        t,
+        s.created,
+        s.explicitTs ?? false,
+      );
       if (st === undefined) {
         drop('duplicate_series', s.samples);
         continue;
       }
       s.quantiles.sort((a, b) => a.quantile - b.quantile);
       const dp: SummaryDataPoint = {
-        attributes: attrs,
+        attributes: st.attrs,
         startTimeUnixNano: st.startNs,
         timeUnixNano: t,
         count,
@@ -611,8 +742,9 @@ type TrackFn = (
   g: Group,
   name: string,
   kind: Kind,
-  labels: readonly Label[],
-  attrs: KeyValue[],
+  /** The series' key: {@link seriesKey}. */
+  labels: string,
+  attrs: () => KeyValue[],
   value: number,
   timeNs: bigint,
   createdMs: number | undefined,

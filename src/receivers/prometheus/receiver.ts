@@ -221,7 +221,11 @@ class ScrapeLoop {
         },
       ],
     };
-    await this.job.rx.helper.consume(this.job.rx.next, Batch.fromRequest('metrics', req));
+    // Points share their attribute arrays with the series state, kept across scrapes (exporters
+    // recognise a series by its array): a pipeline that changes data in place gets a copy.
+    const next = this.job.rx.next;
+    const batch = Batch.fromRequest('metrics', req);
+    await this.job.rx.helper.consume(next, next.mutatesData ? batch.clone() : batch);
   }
 
   async scrapeOnce(): Promise<void> {
@@ -246,7 +250,7 @@ class ScrapeLoop {
       failure = res;
     } else {
       const om = res.contentType.toLowerCase().includes('application/openmetrics-text');
-      const parsed = parseExposition(res.body, { openMetrics: om });
+      const parsed = parseExposition(res.body, { openMetrics: om, seriesText: true, known: this.converter.knows });
       if (parsed.errors.length > 0) {
         const e = parsed.errors[0];
         failure = {
