@@ -1,11 +1,22 @@
 /**
- * Target assignment strategies for the (future) `switchyard allocator`.
+ * Target assignment strategies for `switchyard allocator`.
  *
  * Every strategy is a pure function of its inputs. `weighted-rendezvous` and `consistent-hashing`
  * depend only on the SET of targets and collector ids (inputs are canonicalised first);
  * `least-weighted` is history/arrival-order dependent by design (upstream parity), and `per-node`
  * depends only on the node mapping.
+ *
+ * `weighted-rendezvous` (the default) is rendezvous hashing with a load cap, pinned by
+ * {@link RENDEZVOUS_VERSION}: how it works, why it moves little and what the version covers is in
+ * the header of `strategy-rendezvous.ts`. `consistent-hashing` reproduces upstream's
+ * buraksezer/consistent ring exactly (1061 partitions, replication 5, load 1.1, XXH64).
+ *
+ * Two entry points: {@link assign} returns maps of keys per collector; {@link place} returns the
+ * collector index of every input target in one typed array (no per-target objects), which is what
+ * a caller that indexes its own targets should use at scale.
  */
+import { xxh64Hi, xxh64Into, xxh64Lo } from './hash-xxh64.js';
+import { rendezvousV1 } from './strategy-rendezvous.js';
 
 export type Strategy = 'weighted-rendezvous' | 'consistent-hashing' | 'least-weighted' | 'per-node';
 
@@ -21,10 +32,18 @@ export interface Target {
 }
 
 export interface AssignOptions {
-  /** weighted-rendezvous: load slack; each collector takes at most ceil(total/N * (1+epsilon)). Default 0.05. */
+  /**
+   * weighted-rendezvous: load slack. Each collector holds at most ceil(x) weight units, where
+   * x = max(total/N * (1+epsilon), total/N + 1) (total/N when epsilon is 0). Default 0.05.
+   */
   readonly epsilon?: number;
-  /** weighted-rendezvous: algorithm version. Only {@link RENDEZVOUS_VERSION} exists. */
+  /** weighted-rendezvous: algorithm version. Versions: 1 (= {@link RENDEZVOUS_VERSION}). */
   readonly version?: number;
+  /**
+   * {@link assign} only: sort each collector's keys (default true). With false, each list keeps the
+   * input order of its targets, which saves a string sort (~0.8 s at 800k targets).
+   */
+  readonly sortKeys?: boolean;
   /** consistent-hashing: which buraksezer/consistent ring to emulate. Default 'v1.0.0'. */
   readonly ringVersion?: 'v1.0.0' | 'v0.10.0';
   /** least-weighted: previous assignment (collector id -> target keys); kept where the collector still exists. */
@@ -34,7 +53,7 @@ export interface AssignOptions {
 }
 
 export interface Assignment {
-  /** Every collector id (sorted) -> its target keys (sorted). Collectors with no targets map to []. */
+  /** Every collector id (sorted) -> its target keys (sorted unless `sortKeys: false`). Collectors with no targets map to []. */
   readonly byCollector: Map<string, string[]>;
   /** Target keys that could not be assigned (no collectors, or per-node without a collector on the node), sorted. */
   readonly unassigned: string[];
@@ -51,7 +70,7 @@ export const DEFAULT_EPSILON = 0.05;
 const encoder = new TextEncoder();
 
 /** 64-bit value as two unsigned 32-bit halves. */
-interface U64 {
+export interface U64 {
   hi: number;
   lo: number;
 }
@@ -69,35 +88,6 @@ export function fnv1a64(s: string): U64 {
     lo = t >>> 0;
   }
   return { hi, lo };
-}
-
-/** Low 64 bits of a*b on 32-bit halves. */
-function mul64(aHi: number, aLo: number, bHi: number, bLo: number): U64 {
-  const a0 = aLo & 0xffff;
-  const a1 = aLo >>> 16;
-  const b0 = bLo & 0xffff;
-  const b1 = bLo >>> 16;
-  const mid = a1 * b0 + a0 * b1; // < 2^33
-  const low = a0 * b0 + (mid % 0x10000) * 0x10000; // < 2^33
-  const lo = low >>> 0;
-  const hi =
-    a1 * b1 + Math.floor(mid / 0x10000) + Math.floor(low / 0x100000000) + Math.imul(aHi, bLo) + Math.imul(aLo, bHi);
-  return { hi: hi >>> 0, lo };
-}
-
-/** MurmurHash3 fmix64 finaliser (bijective), on 32-bit halves. */
-function fmix64(hi: number, lo: number): U64 {
-  let h = hi;
-  let l = lo;
-  // k ^= k >>> 33
-  l = (l ^ (h >>> 1)) >>> 0;
-  let m = mul64(h, l, 0xff51afd7, 0xed558ccd);
-  h = m.hi;
-  l = (m.lo ^ (h >>> 1)) >>> 0;
-  m = mul64(h, l, 0xc4ceb9fe, 0x1a85ec53);
-  h = m.hi;
-  l = (m.lo ^ (h >>> 1)) >>> 0;
-  return { hi: h, lo: l };
 }
 
 const M64 = (1n << 64n) - 1n;
@@ -171,14 +161,16 @@ export function assign(
   collectors: readonly string[],
   opts: AssignOptions = {},
 ): Assignment {
+  checkUnique(collectors, 'collector id');
+  if (strategy === 'weighted-rendezvous') {
+    const ids = [...collectors].sort(cmp);
+    return fromOwners(ids, targets, rendezvousOwners(targets, ids, opts), opts.sortKeys !== false);
+  }
   checkUnique(
     targets.map((t) => t.key),
     'target key',
   );
-  checkUnique(collectors, 'collector id');
   switch (strategy) {
-    case 'weighted-rendezvous':
-      return weightedRendezvous(targets, collectors, opts);
     case 'consistent-hashing':
       return consistentHashing(targets, collectors, opts);
     case 'least-weighted':
@@ -186,6 +178,58 @@ export function assign(
     case 'per-node':
       return perNode(targets, collectors, opts);
   }
+}
+
+/** Result of {@link place}. */
+export interface Placement {
+  /** The collector ids, sorted. */
+  readonly collectors: readonly string[];
+  /** Per input target: index into `collectors`, or -1 when unassigned. */
+  readonly owner: Int32Array;
+}
+
+/**
+ * Like {@link assign}, but returns the collector index of every input target instead of key lists.
+ * For `weighted-rendezvous` this is the allocation itself with no per-target objects; the other
+ * strategies go through {@link assign}.
+ */
+export function place(
+  strategy: Strategy,
+  targets: readonly Target[],
+  collectors: readonly string[],
+  opts: AssignOptions = {},
+): Placement {
+  checkUnique(collectors, 'collector id');
+  const ids = [...collectors].sort(cmp);
+  if (strategy === 'weighted-rendezvous') return { collectors: ids, owner: rendezvousOwners(targets, ids, opts) };
+  const a = assign(strategy, targets, collectors, { ...opts, sortKeys: false });
+  const index = new Map<string, number>();
+  ids.forEach((id, i) => {
+    for (const k of a.byCollector.get(id) ?? []) index.set(k, i);
+  });
+  const owner = new Int32Array(targets.length);
+  targets.forEach((t, i) => {
+    owner[i] = index.get(t.key) ?? -1;
+  });
+  return { collectors: ids, owner };
+}
+
+function fromOwners(ids: readonly string[], targets: readonly Target[], owner: Int32Array, sort: boolean): Assignment {
+  const lists: string[][] = ids.map(() => []);
+  const unassigned: string[] = [];
+  for (let i = 0; i < targets.length; i++) {
+    const c = owner[i] as number;
+    const key = (targets[i] as Target).key;
+    if (c < 0) unassigned.push(key);
+    else (lists[c] as string[]).push(key);
+  }
+  const byCollector = new Map<string, string[]>();
+  ids.forEach((id, i) => {
+    const l = lists[i] as string[];
+    if (sort) l.sort(); // default order: UTF-16 code units, the same as cmp, without a callback
+    byCollector.set(id, l);
+  });
+  return { byCollector, unassigned: unassigned.sort(cmp) };
 }
 
 function checkUnique(values: readonly string[], what: string): void {
@@ -204,182 +248,25 @@ function emptyResult(collectors: readonly string[]): Map<string, string[]> {
   return m;
 }
 
-function finish(byCollector: Map<string, string[]>, unassigned: string[]): Assignment {
-  for (const list of byCollector.values()) list.sort(cmp);
+function finish(byCollector: Map<string, string[]>, unassigned: string[], sort = true): Assignment {
+  if (sort) for (const list of byCollector.values()) list.sort(cmp);
   return { byCollector, unassigned: unassigned.sort(cmp) };
 }
 
 // ---------------------------------------------------------------------------------------------
-// weighted-rendezvous (v1)
+// weighted-rendezvous (see strategy-rendezvous.ts for the algorithm)
 // ---------------------------------------------------------------------------------------------
 
-/**
- * Highest-random-weight hashing with a bounded load.
- *
- * score(t, c) = fmix64(fnv1a64(t.key) XOR fmix64(fnv1a64(c))), compared as an unsigned 64-bit
- * integer, ties broken by collector id. Capacity per collector (in weight units) is
- * ceil(totalWeight / N * (1 + epsilon)).
- *
- * Placement is the greedy over all (target, collector) pairs in descending score order: a pair is
- * taken when the target is still unplaced and the collector has room. Equivalently, each target
- * proposes to collectors in its own rank order and every collector fills with its highest-scoring
- * proposers (a stable matching), so overflow is decided by scores, never by input order. This is
- * what keeps scale-out/scale-in movement close to the minimum: a full collector rejects the same
- * low-score targets as before. Implemented lazily with a max-heap of each target's current best
- * candidate, so only overflowing targets look past their first choice.
- *
- * A target that fits nowhere (only possible with heavy weights) goes to the least-loaded collector
- * (ties: its own rank order).
- */
-function weightedRendezvous(
-  targets: readonly Target[],
-  collectors: readonly string[],
-  opts: AssignOptions,
-): Assignment {
+function rendezvousOwners(targets: readonly Target[], ids: readonly string[], opts: AssignOptions): Int32Array {
   const version = opts.version ?? RENDEZVOUS_VERSION;
-  if (version !== RENDEZVOUS_VERSION) throw new RangeError(`unsupported weighted-rendezvous version ${version}`);
-  const epsilon = opts.epsilon ?? DEFAULT_EPSILON;
-  if (!(epsilon >= 0) || !Number.isFinite(epsilon)) throw new RangeError(`epsilon must be finite and >= 0`);
-  const byCollector = emptyResult(collectors);
-  const ids = [...byCollector.keys()]; // sorted: index order is the tie-break order
-  const sorted = [...targets].sort((a, b) => cmp(a.key, b.key));
-  if (ids.length === 0)
-    return finish(
-      byCollector,
-      sorted.map((t) => t.key),
+  if (version !== 1)
+    throw new RangeError(
+      `weighted-rendezvous: unsupported version ${version} (supported: 1; current: ${RENDEZVOUS_VERSION})`,
     );
-
-  const n = ids.length;
-  const T = sorted.length;
-  const weights = new Float64Array(T);
-  let total = 0;
-  for (let i = 0; i < T; i++) {
-    const w = sorted[i]?.weight ?? 1;
-    if (!(w > 0) || !Number.isFinite(w)) throw new RangeError(`target weight must be finite and > 0`);
-    weights[i] = w;
-    total += w;
-  }
-  // Tolerance so that e.g. 10000/50*1.05 = 210.00000000000003 gives 210, not 211.
-  const raw = (total / n) * (1 + epsilon);
-  const cap = Math.ceil(raw - raw * 1e-12);
-
-  const cHashes = ids.map((id) => {
-    const h = fnv1a64(id);
-    return fmix64(h.hi, h.lo);
-  });
-  // Scores as [hi, lo] pairs, T x n.
-  const sHi = new Uint32Array(T * n);
-  const sLo = new Uint32Array(T * n);
-  for (let t = 0; t < T; t++) {
-    const th = fnv1a64(sorted[t]?.key ?? '');
-    for (let c = 0; c < n; c++) {
-      const ch = cHashes[c] as U64;
-      const s = fmix64((th.hi ^ ch.hi) >>> 0, (th.lo ^ ch.lo) >>> 0);
-      sHi[t * n + c] = s.hi;
-      sLo[t * n + c] = s.lo;
-    }
-  }
-  // true when pair (t, a) ranks strictly before (u, b)
-  const before = (t: number, a: number, u: number, b: number): boolean => {
-    const x = t * n + a;
-    const y = u * n + b;
-    const xh = sHi[x] as number;
-    const yh = sHi[y] as number;
-    if (xh !== yh) return xh > yh;
-    const xl = sLo[x] as number;
-    const yl = sLo[y] as number;
-    if (xl !== yl) return xl > yl;
-    if (a !== b) return a < b;
-    return t < u;
-  };
-  // Next candidate for target t strictly after collector `after` in t's rank order (-1: best).
-  const next = (t: number, after: number): number => {
-    let best = -1;
-    for (let c = 0; c < n; c++) {
-      if (after >= 0 && (c === after || !before(t, after, t, c))) continue;
-      if (best < 0 || before(t, c, t, best)) best = c;
-    }
-    return best;
-  };
-
-  // Binary max-heap of (target, candidate collector).
-  const heapT: number[] = [];
-  const heapC: number[] = [];
-  const swap = (i: number, j: number): void => {
-    const t = heapT[i] as number;
-    heapT[i] = heapT[j] as number;
-    heapT[j] = t;
-    const c = heapC[i] as number;
-    heapC[i] = heapC[j] as number;
-    heapC[j] = c;
-  };
-  const higher = (i: number, j: number): boolean =>
-    before(heapT[i] as number, heapC[i] as number, heapT[j] as number, heapC[j] as number);
-  const push = (t: number, c: number): void => {
-    heapT.push(t);
-    heapC.push(c);
-    let i = heapT.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!higher(i, p)) break;
-      swap(i, p);
-      i = p;
-    }
-  };
-  const pop = (): [number, number] => {
-    const top: [number, number] = [heapT[0] as number, heapC[0] as number];
-    const lt = heapT.pop() as number;
-    const lc = heapC.pop() as number;
-    if (heapT.length > 0) {
-      heapT[0] = lt;
-      heapC[0] = lc;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heapT.length && higher(l, m)) m = l;
-        if (r < heapT.length && higher(r, m)) m = r;
-        if (m === i) break;
-        swap(i, m);
-        i = m;
-      }
-    }
-    return top;
-  };
-
-  const load = new Float64Array(n);
-  const owner = new Int32Array(T).fill(-1);
-  const firstChoice = new Int32Array(T);
-  for (let t = 0; t < T; t++) {
-    const c = next(t, -1);
-    firstChoice[t] = c;
-    push(t, c);
-  }
-  const homeless: number[] = [];
-  while (heapT.length > 0) {
-    const [t, c] = pop();
-    const w = weights[t] as number;
-    if ((load[c] as number) + w <= cap) {
-      owner[t] = c;
-      load[c] = (load[c] as number) + w;
-      continue;
-    }
-    const nc = next(t, c);
-    if (nc >= 0) push(t, nc);
-    else homeless.push(t);
-  }
-  // Heavy targets that fit nowhere: least-loaded collector, in (target key) order.
-  homeless.sort((a, b) => a - b);
-  for (const t of homeless) {
-    let best = -1;
-    for (let c = next(t, -1); c >= 0; c = next(t, c))
-      if (best < 0 || (load[c] as number) < (load[best] as number)) best = c;
-    owner[t] = best;
-    load[best] = (load[best] as number) + (weights[t] as number);
-  }
-  for (let t = 0; t < T; t++) byCollector.get(ids[owner[t] as number] as string)?.push(sorted[t]?.key as string);
-  return finish(byCollector, []);
+  const epsilon = opts.epsilon ?? DEFAULT_EPSILON;
+  if (!(epsilon >= 0) || !Number.isFinite(epsilon))
+    throw new RangeError(`weighted-rendezvous: epsilon must be a finite number >= 0, got ${String(epsilon)}`);
+  return rendezvousV1(targets, ids, epsilon);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -441,10 +328,12 @@ function consistentHashing(targets: readonly Target[], collectors: readonly stri
     }
   }
   for (const k of keys) {
-    const m = partitions[Number(xxh64(k) % BigInt(CONSISTENT_PARTITIONS))] as string;
+    xxh64Into(k); // = xxh64(k), on 32-bit halves
+    const part = ((xxh64Hi() % CONSISTENT_PARTITIONS) * 0x100000000 + xxh64Lo()) % CONSISTENT_PARTITIONS;
+    const m = partitions[part] as string;
     byCollector.get(m)?.push(k);
   }
-  return finish(byCollector, []);
+  return finish(byCollector, [], opts.sortKeys !== false);
 }
 
 // ---------------------------------------------------------------------------------------------
