@@ -26,6 +26,8 @@ import {
   type ScrapeTargetConfig,
   type TargetsResult,
 } from '../src/prometheus/targets.js';
+import { type PrometheusReceiverConfig, resolvePrometheusConfig } from '../src/receivers/prometheus/config.js';
+import { targetsFromGroups } from '../src/receivers/prometheus/targets.js';
 import { freePort, tempDir } from './helpers.js';
 import { type Daemon, requireBinary, startPrometheus } from './peers.js';
 
@@ -308,6 +310,8 @@ describe('relabel parity with Prometheus 2.42', () => {
   let prom: Daemon | undefined;
   let promUrl = '';
   const ours = new Map<string, Comparable>();
+  /** The same jobs through the `prometheus` receiver's own config reader: final labels and URL. */
+  const receiverSide = new Map<string, { labels: Record<string, string>; scrapeUrl: string }[]>();
   let api: ApiTargets | undefined;
 
   before(async () => {
@@ -342,6 +346,18 @@ describe('relabel parity with Prometheus 2.42', () => {
       assert.ok(sd !== undefined);
       const groups = await new HttpDiscoverer({ url: sd.url, refreshIntervalMs: 1000 }).fetchGroups();
       ours.set(job.job_name, fromOurs(computeTargets(groups, config), config));
+      const rx = resolvePrometheusConfig({
+        config: { global: { scrape_interval: global.scrape_interval }, scrape_configs: [job] },
+      } as PrometheusReceiverConfig);
+      const sc = rx.scrapeConfigs[0];
+      assert.ok(sc !== undefined);
+      receiverSide.set(
+        job.job_name,
+        targetsFromGroups(sc, groups).targets.map((t) => ({
+          labels: Object.fromEntries(t.labels),
+          scrapeUrl: t.url.href,
+        })),
+      );
     }
 
     const port = await freePort();
@@ -397,6 +413,17 @@ describe('relabel parity with Prometheus 2.42', () => {
           (a) => JSON.stringify(a),
         );
       assert.deepEqual(finals(got), finals(want), 'active targets: labels and scrapeUrl');
+      // The receiver holds a WHATWG URL, which leaves out a scheme's default port (https://x:443/).
+      const asUrl = (xs: { labels: Record<string, string>; scrapeUrl: string }[]) =>
+        sortBy(
+          xs.map((x) => ({ labels: x.labels, scrapeUrl: new URL(x.scrapeUrl).href })),
+          (a) => JSON.stringify(a),
+        );
+      assert.deepEqual(
+        asUrl(receiverSide.get(c.job) ?? []),
+        asUrl(finals(got)),
+        "active targets through the prometheus receiver's config reader",
+      );
       let exact = true;
       for (const g of got.active) {
         const key = JSON.stringify([g.labels, g.scrapeUrl]);
