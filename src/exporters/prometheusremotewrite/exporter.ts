@@ -35,13 +35,22 @@ interface Part {
   readonly series: number;
 }
 
-/** A batch's encoded requests and how many of them the destination already accepted. */
+/** A batch's encoded requests and which of them the destination already accepted. */
 interface Encoded {
   readonly parts: readonly Part[];
   readonly dropped: number;
   readonly dropMessage: string;
-  sent: number;
+  readonly done: boolean[];
 }
+
+/** Requests of one batch in flight at once. Each series is in exactly one request of a batch,
+ * so their order does not matter to a receiver that refuses out-of-order samples. */
+export const PARALLEL_PARTS = 4;
+
+type PartOutcome =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'fallback' }
+  | { readonly kind: 'rejected'; readonly message: string };
 
 /** Series whose label text is longer than this are encoded each time, not cached: the cache
  * holds max_series entries, and its memory must not follow attribute sizes. */
@@ -226,7 +235,7 @@ export function createPrwExporter<S extends Signal>(
 
 /** Most OTLP points merged from queued batches into one send (split into requests of at most
  * max_batch_size_bytes as usual). */
-export const MERGE_QUEUED_POINTS = 100_000;
+export const MERGE_QUEUED_POINTS = 50_000;
 
 class PrwClient {
   private readonly http: HttpPostClient;
@@ -244,7 +253,7 @@ class PrwClient {
     this.exporterName = formatComponentId(settings.id);
     this.http = new HttpPostClient(new URL(cfg.endpoint), {
       tls: cfg.tls,
-      maxSockets: cfg.sending_queue.enabled ? Math.max(1, cfg.sending_queue.num_consumers) : 16,
+      maxSockets: (cfg.sending_queue.enabled ? Math.max(1, cfg.sending_queue.num_consumers) : 4) * PARALLEL_PARTS,
     });
     this.headers = {
       'user-agent': USER_AGENT,
@@ -336,7 +345,7 @@ class PrwClient {
       parts,
       dropped: n,
       dropMessage: why.length === 0 ? '' : `points not translatable: ${why.join(', ')}`,
-      sent: 0,
+      done: parts.map(() => false),
       version,
     };
     this.encoded.set(batch, e);
@@ -345,51 +354,92 @@ class PrwClient {
 
   async send(batch: Batch<'metrics'>, abort: AbortSignal): Promise<PartialSendResult | undefined> {
     const e = this.encodeOnce(batch);
-    while (e.sent < e.parts.length) {
-      const part = e.parts[e.sent] as Part;
-      let res: HttpResult;
-      try {
-        res = await this.http.post(
-          part.body,
-          { ...this.headers, ...(e.version === 'v2' ? V2_HEADERS : V1_HEADERS) },
-          abort,
-        );
-      } catch (err) {
-        if (abort.aborted) throw abort.reason;
-        throw retryableError('SY_EXPORT_RETRYABLE', `POST ${this.http.where}: ${errorMessage(err)}`, undefined, err);
+    if (e.version === 'v2' && !this.v2Confirmed) {
+      // The first 2.0 request goes alone: its answer decides whether the receiver speaks 2.0.
+      const first = e.done.indexOf(false);
+      if (first >= 0) {
+        const r = await this.sendPart(e, first, abort);
+        if (r.kind === 'fallback') return this.send(batch, abort);
+        if (r.kind === 'rejected') return this.rejectRest(e, r.message);
       }
-      if (e.version === 'v2' && !this.v2Confirmed) {
-        // 415, or a 2xx without the *-Written headers (a 1.0 receiver decoded the 2.0 message as
-        // an empty 1.0 one): speak 1.0 from now on and send this batch again as 1.0.
-        const confirmed = res.headers['x-prometheus-remote-write-samples-written'] !== undefined;
-        if (res.status === 415 || (res.status >= 200 && res.status < 300 && !confirmed)) {
-          this.version = 'v1';
-          this.log.warn(
-            { url: this.http.where, status: res.status },
-            'the receiver does not speak remote write 2.0; falling back to 1.0',
-          );
-          return this.send(batch, abort);
-        }
-        if (res.status >= 200 && res.status < 300) this.v2Confirmed = true;
-      }
-      if (res.status >= 200 && res.status < 300) {
-        e.sent++;
-        continue;
-      }
-      const detail = detailOf(res);
-      const message = `POST ${this.http.where}: HTTP ${res.status}${detail === '' ? '' : `: ${detail}`}`;
-      if (res.status >= 500 || res.status === 429) {
-        throw retryableError('SY_EXPORT_RETRYABLE', message, parseRetryAfter(firstHeader(res.headers['retry-after'])));
-      }
-      // Permanent: this request and the ones after it are not sent.
-      if (e.sent === 0 && e.parts.length === 1 && e.dropped === 0) throw permanentError('SY_EXPORT_PERMANENT', message);
-      let rejected = e.dropped;
-      for (let i = e.sent; i < e.parts.length; i++) rejected += (e.parts[i] as Part).points;
-      e.sent = e.parts.length;
-      return { rejectedItems: rejected, message: `${message}${e.dropMessage === '' ? '' : `; ${e.dropMessage}`}` };
     }
+    const todo: number[] = [];
+    for (let i = 0; i < e.parts.length; i++) if (!e.done[i]) todo.push(i);
+    let next = 0;
+    let failure: unknown;
+    let rejected: string | undefined;
+    const worker = async (): Promise<void> => {
+      while (failure === undefined && rejected === undefined && next < todo.length) {
+        const i = todo[next++] as number;
+        try {
+          const r = await this.sendPart(e, i, abort);
+          if (r.kind === 'rejected') rejected ??= r.message;
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_PARTS, todo.length) }, worker));
+    if (rejected !== undefined) return this.rejectRest(e, rejected);
+    // Retryable: the accepted requests are marked done and are not sent again.
+    if (failure !== undefined) throw failure;
     if (e.dropped > 0) return { rejectedItems: e.dropped, message: e.dropMessage };
     return undefined;
+  }
+
+  /** A permanent answer: this request and the ones not accepted yet are not sent. */
+  private rejectRest(e: Encoded, message: string): PartialSendResult {
+    const untouched = e.done.every((d) => !d);
+    if (untouched && e.parts.length === 1 && e.dropped === 0) throw permanentError('SY_EXPORT_PERMANENT', message);
+    let rejected = e.dropped;
+    for (let i = 0; i < e.parts.length; i++) {
+      if (!e.done[i]) rejected += (e.parts[i] as Part).points;
+      e.done[i] = true;
+    }
+    return { rejectedItems: rejected, message: `${message}${e.dropMessage === '' ? '' : `; ${e.dropMessage}`}` };
+  }
+
+  private async sendPart(
+    e: Encoded & { readonly version: 'v1' | 'v2' },
+    i: number,
+    abort: AbortSignal,
+  ): Promise<PartOutcome> {
+    const part = e.parts[i] as Part;
+    let res: HttpResult;
+    try {
+      res = await this.http.post(
+        part.body,
+        { ...this.headers, ...(e.version === 'v2' ? V2_HEADERS : V1_HEADERS) },
+        abort,
+      );
+    } catch (err) {
+      if (abort.aborted) throw abort.reason;
+      throw retryableError('SY_EXPORT_RETRYABLE', `POST ${this.http.where}: ${errorMessage(err)}`, undefined, err);
+    }
+    if (e.version === 'v2' && !this.v2Confirmed) {
+      // 415, or a 2xx without the *-Written headers (a 1.0 receiver decoded the 2.0 message as
+      // an empty 1.0 one): speak 1.0 from now on and send this batch again as 1.0.
+      const confirmed = res.headers['x-prometheus-remote-write-samples-written'] !== undefined;
+      if (res.status === 415 || (res.status >= 200 && res.status < 300 && !confirmed)) {
+        this.version = 'v1';
+        this.log.warn(
+          { url: this.http.where, status: res.status },
+          'the receiver does not speak remote write 2.0; falling back to 1.0',
+        );
+        return { kind: 'fallback' };
+      }
+      if (res.status >= 200 && res.status < 300) this.v2Confirmed = true;
+    }
+    if (res.status >= 200 && res.status < 300) {
+      e.done[i] = true;
+      return { kind: 'ok' };
+    }
+    const detail = detailOf(res);
+    const message = `POST ${this.http.where}: HTTP ${res.status}${detail === '' ? '' : `: ${detail}`}`;
+    if (res.status >= 500 || res.status === 429) {
+      throw retryableError('SY_EXPORT_RETRYABLE', message, parseRetryAfter(firstHeader(res.headers['retry-after'])));
+    }
+    return { kind: 'rejected', message };
   }
 }
 
