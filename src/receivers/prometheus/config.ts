@@ -180,7 +180,7 @@ export const PrometheusReceiverConfigSchema = Type.Object(
           }),
           headers: Type.Optional(
             Type.Record(Type.String(), Type.String({ 'x-sensitive': true }), {
-              description: 'Headers sent to the allocator, e.g. Authorization: "Bearer ${env:TA_TOKEN}"',
+              description: 'Headers sent to the allocator, e.g. an Authorization bearer token from an env variable',
             }),
           ),
           tls: Type.Optional(

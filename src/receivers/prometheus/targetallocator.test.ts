@@ -1,6 +1,6 @@
-// The HTTP server in these tests stands in for the target allocator (Switchyard's own allocator
-// service comes later); it serves the upstream allocator's JSON shapes for /scrape_configs and
-// /jobs/<job>/targets?collector_id=.
+// The HTTP server in these tests stands in for an upstream target allocator: it serves its JSON
+// shapes for /scrape_configs and /jobs/<job>/targets?collector_id=. Switchyard's own allocator is
+// exercised with real processes in test/allocator-*.test.ts.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +12,14 @@ import type { Metric } from '../../pdata/model.js';
 import { MetricsRegistry } from '../../telemetry/metrics.js';
 import { resolvePrometheusConfig, validatePrometheusConfig } from './config.js';
 import { PrometheusReceiver } from './receiver.js';
-import { parseScrapeConfigs, parseTargets, queryEscape } from './targetallocator.js';
+import {
+  getText,
+  jobTargetsUrl,
+  parseScrapeConfigs,
+  parseTargets,
+  queryEscape,
+  scrapeConfigsUrl,
+} from './targetallocator.js';
 
 class Recorder implements Consumer<'metrics'> {
   readonly mutatesData = false;
@@ -178,5 +185,31 @@ describe('target_allocator', () => {
     configs = {};
     await until('the job to go', () => !rx.targets().has('serviceMonitor/ns/app/0'));
     assert.equal(registry.counter('switchyard_prometheus_target_allocator_errors_total', '').sum({}), 0);
+  });
+
+  test('sends the configured headers on every request; tls needs https and a key with the certificate', async () => {
+    const seen: (string | undefined)[] = [];
+    const port = await listen((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{}');
+    });
+    const ta = {
+      endpoint: `http://127.0.0.1:${port}`,
+      intervalMs: 1000,
+      collectorId: 'c-1',
+      headers: { Authorization: 'Bearer t0k' },
+    };
+    assert.equal(await getText(scrapeConfigsUrl(ta)), '{}');
+    assert.equal(await getText(jobTargetsUrl(ta, 'a b')), '{}');
+    assert.deepEqual(seen, ['Bearer t0k', 'Bearer t0k']);
+    const problems = validatePrometheusConfig({
+      config: { scrape_configs: [] },
+      target_allocator: { endpoint: 'http://ta:80', collector_id: 'c', tls: { cert_file: 'c.pem' } },
+    }).map((p) => `${p.path.join('.')}: ${p.message}`);
+    assert.deepEqual(problems, [
+      'target_allocator.tls: cert_file and key_file go together (mTLS)',
+      'target_allocator.tls: tls needs an https:// endpoint',
+    ]);
   });
 });

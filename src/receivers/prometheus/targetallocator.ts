@@ -1,8 +1,14 @@
 // The `target_allocator` client: polls an allocator's `/scrape_configs` for the jobs and each job's
-// `/jobs/<job>/targets?collector_id=<id>` for this collector's share of the targets.
+// `/jobs/<job>/targets?collector_id=<id>` for this collector's share of the targets, with the
+// configured headers (e.g. a bearer token) and TLS (mTLS) on every request.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { queryEscape } from '../../allocator/escape.js';
 import type { TargetGroup } from '../../prometheus/sd/types.js';
 import {
   type PrometheusReceiverConfig,
+  type ResolvedPrometheusConfig,
   type ResolvedScrapeConfig,
   resolvePrometheusConfig,
   type ScrapeConfig,
@@ -10,22 +16,13 @@ import {
   validatePrometheusConfig,
 } from './config.js';
 
-export interface TargetAllocatorSettings {
-  readonly endpoint: string;
-  readonly intervalMs: number;
-  readonly collectorId: string;
-}
+export { queryEscape };
+
+export type TargetAllocatorSettings = NonNullable<ResolvedPrometheusConfig['targetAllocator']>;
 
 /** Most bytes read from one allocator response. */
 export const MAX_ALLOCATOR_BODY = 16 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
-
-/** Go's url.QueryEscape: space as `+`, everything but `[A-Za-z0-9-_.~]` percent-encoded. */
-export function queryEscape(s: string): string {
-  return encodeURIComponent(s)
-    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%20/g, '+');
-}
 
 const KNOWN_KEYS = new Set(Object.keys(ScrapeConfigSchema.properties));
 const SD_KEYS = new Set(['file_sd_configs', 'http_sd_configs', 'kubernetes_sd_configs', 'static_configs']);
@@ -126,30 +123,87 @@ export function parseTargets(body: unknown, source: string): TargetGroup[] | und
   return out;
 }
 
+/**
+ * Request settings per allocator URL: the URL builders below register the settings they were given,
+ * so `getText(url)` sends that allocator's headers and TLS material. Bounded: one entry per URL.
+ */
+const settingsByUrl = new Map<string, TargetAllocatorSettings>();
+const MAX_REMEMBERED_URLS = 10_000;
+
+function remember(url: string, ta: TargetAllocatorSettings): string {
+  if (settingsByUrl.size >= MAX_REMEMBERED_URLS && !settingsByUrl.has(url)) settingsByUrl.clear();
+  settingsByUrl.set(url, ta);
+  return url;
+}
+
+function readPem(path: string | undefined): Buffer | undefined {
+  return path === undefined ? undefined : readFileSync(path);
+}
+
 /** GETs a body from the allocator. Throws on any failure. */
-export async function getText(url: string): Promise<string> {
-  const res = await fetch(url, {
-    headers: { Accept: 'application/json' },
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+export function getText(
+  url: string,
+  ta: TargetAllocatorSettings | undefined = settingsByUrl.get(url),
+): Promise<string> {
+  const target = new URL(url);
+  const headers: Record<string, string> = { Accept: 'application/json', ...(ta?.headers ?? {}) };
+  const tls = ta?.tls;
+  // Files are read at every request, so rotated certificates and keys are picked up.
+  const options: https.RequestOptions = {
+    method: 'GET',
+    headers,
+    timeout: REQUEST_TIMEOUT_MS,
+    ...(target.protocol === 'https:' && tls !== undefined
+      ? {
+          ca: readPem(tls.caFile),
+          cert: readPem(tls.certFile),
+          key: readPem(tls.keyFile),
+          rejectUnauthorized: tls.insecureSkipVerify !== true,
+          ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
+        }
+      : {}),
+  };
+  const mod = target.protocol === 'https:' ? https : http;
+  return new Promise<string>((resolve, reject) => {
+    const req = mod.request(target, options, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`${url}: HTTP status ${res.statusCode}`));
+        return;
+      }
+      const len = Number(res.headers['content-length'] ?? '0');
+      if (len > MAX_ALLOCATOR_BODY) {
+        res.destroy();
+        reject(new Error(`${url}: body of ${len} bytes is over ${MAX_ALLOCATOR_BODY}`));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_ALLOCATOR_BODY) {
+          res.destroy();
+          reject(new Error(`${url}: body over ${MAX_ALLOCATOR_BODY} bytes`));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('error', reject);
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url}: no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', (err) => reject(new Error(`${url}: ${err.message}`)));
+    req.end();
   });
-  if (res.status !== 200) {
-    await res.body?.cancel();
-    throw new Error(`${url}: HTTP status ${res.status}`);
-  }
-  const len = Number(res.headers.get('content-length') ?? '0');
-  if (len > MAX_ALLOCATOR_BODY) {
-    await res.body?.cancel();
-    throw new Error(`${url}: body of ${len} bytes is over ${MAX_ALLOCATOR_BODY}`);
-  }
-  const text = await res.text();
-  if (text.length > MAX_ALLOCATOR_BODY) throw new Error(`${url}: body over ${MAX_ALLOCATOR_BODY} bytes`);
-  return text;
 }
 
 export function scrapeConfigsUrl(ta: TargetAllocatorSettings): string {
-  return `${ta.endpoint.replace(/\/+$/, '')}/scrape_configs`;
+  return remember(`${ta.endpoint.replace(/\/+$/, '')}/scrape_configs`, ta);
 }
 
 export function jobTargetsUrl(ta: TargetAllocatorSettings, job: string): string {
-  return `${ta.endpoint.replace(/\/+$/, '')}/jobs/${queryEscape(job)}/targets?collector_id=${ta.collectorId}`;
+  return remember(
+    `${ta.endpoint.replace(/\/+$/, '')}/jobs/${queryEscape(job)}/targets?collector_id=${ta.collectorId}`,
+    ta,
+  );
 }
