@@ -8,6 +8,7 @@ import { ConfigError, formatIssue } from '../config/resolved.js';
 import { distribution } from '../distribution.js';
 import { createLogger } from '../telemetry/logger.js';
 import { MetricsRegistry } from '../telemetry/metrics.js';
+import { runAllocator } from './allocator.js';
 import { buildService, resolveConfig, runCollector } from './collector.js';
 import { componentsReport } from './components.js';
 
@@ -42,6 +43,7 @@ function printConfigError(err: unknown): number {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'verify') return (await import('./verify.js')).verifyMain(argv.slice(1));
   let code: number = EXIT.OK;
   const program = new Command('switchyard')
     .description('A telemetry pipeline for moving to OpenTelemetry without losing your alerting.')
@@ -65,6 +67,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       `config is valid: ${config.service.pipelines.length} pipeline(s): ${config.service.pipelines.map((p) => p.key).join(', ')}\n`,
     );
   });
+
+  program
+    .command('allocator')
+    .description('run the target allocator: shard scrape targets over a fleet of collectors')
+    .requiredOption('--config <file>', 'allocator config file')
+    .option('--listen-address <host:port>', 'HTTP listen address (overrides listen_addr; default 127.0.0.1:8080)')
+    .addOption(
+      new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'),
+    )
+    .action(async (opts: { config: string; listenAddress?: string; logLevel: 'debug' | 'info' | 'warn' | 'error' }) => {
+      code = await runAllocator(opts);
+    });
 
   program
     .command('components')

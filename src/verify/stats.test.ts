@@ -6,7 +6,9 @@ import {
   compareMany,
   normalCdf,
   normalQuantile,
+  pairedRatioEquivalence,
   rateFromCounter,
+  rateRatioEquivalence,
   ratioEquivalence,
   sigmaRule,
 } from './stats.js';
@@ -272,5 +274,59 @@ describe('normal helpers', () => {
     assert.ok(Math.abs(normalQuantile(0.95) - 1.6448536) < 1e-6);
     assert.ok(Math.abs(normalQuantile(0.99) - 2.3263479) < 1e-6); // Kayenta's z for its 98% CI (§1.3)
     assert.ok(Math.abs(normalCdf(1) - normalCdf(-1) - 0.6826895) < 1e-6); // 1 − 31.7%
+  });
+});
+
+describe('pairedRatioEquivalence (matched steps)', () => {
+  it('a shared daily shape with AR(1) noise at φ=0.9: ≤ 2% false DIFFERENT; a 25% drop is found', () => {
+    const rand = mulberry32(99);
+    const shape = Array.from({ length: 288 }, (_, i) => 100 * (1 + 0.5 * Math.sin((2 * Math.PI * i) / 288)));
+    let falseDiff = 0;
+    let found = 0;
+    for (let k = 0; k < 100; k++) {
+      const nb = ar1(rand, 288, 1, 0.15, 0.9);
+      const nc = ar1(rand, 288, 1, 0.15, 0.9);
+      const b = shape.map((x, i) => x * (nb[i] as number));
+      const c = shape.map((x, i) => x * (nc[i] as number));
+      if (pairedRatioEquivalence(b, c).verdict === 'DIFFERENT') falseDiff++;
+      const r = pairedRatioEquivalence(
+        b,
+        c.map((x) => x * 0.75),
+      );
+      if (r.verdict === 'DIFFERENT' && r.direction === 'LOW') found++;
+    }
+    assert.ok(falseDiff <= 2, `false DIFFERENT ${falseDiff}/100`);
+    assert.ok(found >= 80, `found ${found}/100`);
+  });
+
+  it('too few paired steps is INCONCLUSIVE', () => {
+    assert.equal(pairedRatioEquivalence([1, 2, 3], [1, 2, 3]).verdict, 'INCONCLUSIVE');
+  });
+});
+
+describe('rateRatioEquivalence (zero-heavy counters)', () => {
+  const steps = (n: number, total: number): number[] => {
+    const out = new Array<number>(n).fill(0);
+    for (let i = 0; i < total; i++) out[(i * 7) % n] = (out[(i * 7) % n] as number) + 1;
+    return out;
+  };
+  const o = { stepBaseline: 60, stepCandidate: 60 };
+  it('a few errors on either side is INCONCLUSIVE, not DIFFERENT', () => {
+    assert.equal(rateRatioEquivalence(steps(60, 13), steps(60, 15), o).verdict, 'INCONCLUSIVE');
+    assert.equal(rateRatioEquivalence(steps(60, 0), steps(60, 3), o).verdict, 'INCONCLUSIVE');
+  });
+  it('errors appearing from nothing in volume are DIFFERENT (HIGH); none on both sides is EQUIVALENT', () => {
+    const r = rateRatioEquivalence(steps(60, 0), steps(60, 60), o);
+    assert.equal(r.verdict, 'DIFFERENT');
+    assert.equal(r.direction, 'HIGH');
+    assert.equal(rateRatioEquivalence(steps(60, 0), steps(60, 0), o).verdict, 'EQUIVALENT');
+  });
+  it('large counts: equal rates are EQUIVALENT, a 20% loss is DIFFERENT (LOW), different step lengths are rates', () => {
+    assert.equal(rateRatioEquivalence(steps(60, 20_000), steps(60, 20_050), o).verdict, 'EQUIVALENT');
+    assert.equal(rateRatioEquivalence(steps(60, 20_000), steps(60, 16_000), o).direction, 'LOW');
+    assert.equal(
+      rateRatioEquivalence(steps(60, 20_000), steps(30, 10_000), { stepBaseline: 60, stepCandidate: 60 }).verdict,
+      'EQUIVALENT',
+    );
   });
 });

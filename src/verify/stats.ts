@@ -426,3 +426,176 @@ export function rateFromCounter(samples: readonly { t: number; v: number }[]): {
   }
   return out;
 }
+
+// ---------- zero-heavy counters (M4) ----------
+
+export interface RateRatioOptions {
+  tolerance?: number;
+  alpha?: number;
+  /** Step length of each side in seconds (the rate is Σcounts / (steps · step)). */
+  stepBaseline: number;
+  stepCandidate: number;
+}
+
+/**
+ * Equivalence of two event rates from per-step counts (M4, for sparse and zero-heavy counters such as errors):
+ * θ̂ = ln((X_c+½)/T_c) − ln((X_b+½)/T_b) with X the total counts and T the observed time; SE = √(1/(X_b+½) + 1/(X_c+½))
+ * (Poisson, Haldane's ½), times √φ̂ where φ̂ = max(1, pooled Pearson χ²/df of the per-step counts) · (1+ρ̂₁)/(1−ρ̂₁)
+ * (quasi-Poisson overdispersion, then autocorrelation: bursts of errors are neither Poisson nor independent).
+ * The (1−2α) interval uses a t quantile on the effective number of steps. Verdict as in `ratioEquivalence`.
+ */
+export function rateRatioEquivalence(
+  baseline: readonly number[],
+  candidate: readonly number[],
+  opts: RateRatioOptions,
+): EquivalenceResult {
+  const tolerance = opts.tolerance ?? 0.1;
+  const alpha = opts.alpha ?? 0.05;
+  const b = baseline.filter(Number.isFinite);
+  const c = candidate.filter(Number.isFinite);
+  const xb = b.reduce((s, x) => s + x, 0);
+  const xc = c.reduce((s, x) => s + x, 0);
+  const tb = b.length * opts.stepBaseline;
+  const tc = c.length * opts.stepCandidate;
+  const meanRatio = xb === 0 || tc === 0 ? Number.NaN : xc / tc / (xb / tb);
+  const base = { meanRatio, rho1: 0, effectiveN: { baseline: b.length, candidate: c.length } };
+  if (b.length < 5 || c.length < 5) {
+    return {
+      ...base,
+      verdict: 'INCONCLUSIVE',
+      ratio: Number.NaN,
+      ci: [0, Infinity],
+      note: 'fewer than 5 steps per side',
+    };
+  }
+  if (xb === 0 && xc === 0) {
+    return {
+      ...base,
+      verdict: 'EQUIVALENT',
+      ratio: 1,
+      ci: [1, 1],
+      pValue: 0,
+      pDifferent: 1,
+      note: 'no events on either side',
+    };
+  }
+  const margin = Math.log1p(tolerance);
+  const theta = Math.log((xc + 0.5) / tc) - Math.log((xb + 0.5) / tb);
+  let chi = 0;
+  let df = 0;
+  for (const xs of [b, c]) {
+    const m = mean(xs);
+    if (m <= 0) continue;
+    for (const x of xs) chi += ((x - m) * (x - m)) / m;
+    df += xs.length - 1;
+  }
+  const rho1 = pooledLag1([b, c]);
+  const dispersion = Math.max(1, df > 0 ? chi / df : 1) * ((1 + rho1) / (1 - rho1));
+  const se = Math.sqrt((1 / (xb + 0.5) + 1 / (xc + 0.5)) * dispersion);
+  const effectiveN = { baseline: effN(b.length, rho1), candidate: effN(c.length, rho1) };
+  const q = tQuantile(1 - alpha, Math.max(1, effectiveN.baseline + effectiveN.candidate - 2));
+  const lo = theta - q * se;
+  const hi = theta + q * se;
+  const ratio = Math.exp(theta);
+  const pValue = Math.max(normalSf((theta + margin) / se), normalCdf((theta - margin) / se));
+  const pDifferent = normalSf((Math.abs(theta) - margin) / se);
+  const ci: [number, number] = [Math.exp(lo), Math.exp(hi)];
+  const out = {
+    meanRatio,
+    rho1,
+    effectiveN,
+    ratio,
+    ci,
+    pValue,
+    pDifferent,
+    note: `rate test on ${xb} vs ${xc} events`,
+  };
+  if (lo > -margin && hi < margin) return { ...out, verdict: 'EQUIVALENT' };
+  if (lo > margin) return { ...out, verdict: 'DIFFERENT', direction: 'HIGH' };
+  if (hi < -margin) return { ...out, verdict: 'DIFFERENT', direction: 'LOW' };
+  return { ...out, verdict: 'INCONCLUSIVE' };
+}
+
+// ---------- paired design (M2 a/c) ----------
+
+/**
+ * Equivalence on the ratio for series observed at matching steps (M2: concurrent windows, or sequential windows matched
+ * by time of day): d_t = ln((c_t+ε)/(b_t+ε)), θ̂ = mean d, SE = sd(d)/√n · √((1+ρ̂₁)/(1−ρ̂₁)) with ρ̂₁ the bias-corrected
+ * lag-1 autocorrelation of d clipped to [0, 0.9], CI θ̂ ± t_{1−α, n_eff−1}·SE. Pairing removes the shape both windows share
+ * (the daily cycle), which an unpaired test has to treat as noise. Verdict as in `ratioEquivalence`.
+ */
+export function pairedRatioEquivalence(
+  baseline: readonly number[],
+  candidate: readonly number[],
+  opts: EquivalenceOptions = {},
+): EquivalenceResult {
+  const tolerance = opts.tolerance ?? 0.1;
+  const alpha = opts.alpha ?? 0.05;
+  const n0 = Math.min(baseline.length, candidate.length);
+  const b: number[] = [];
+  const c: number[] = [];
+  for (let i = 0; i < n0; i++) {
+    const x = baseline[i] as number;
+    const y = candidate[i] as number;
+    if (Number.isFinite(x) && Number.isFinite(y) && x >= 0 && y >= 0) {
+      b.push(x);
+      c.push(y);
+    }
+  }
+  const meanRatio = mean(b) === 0 ? Number.NaN : mean(c) / mean(b);
+  const base = { meanRatio, rho1: 0, effectiveN: { baseline: b.length, candidate: c.length } };
+  const minPoints = Math.max(3, opts.minPoints ?? 20);
+  if (b.length < minPoints) {
+    return {
+      ...base,
+      verdict: 'INCONCLUSIVE',
+      ratio: Number.NaN,
+      ci: [0, Infinity],
+      note: `fewer than ${minPoints} paired steps`,
+    };
+  }
+  const bZero = b.every((x) => x === 0);
+  const cZero = c.every((x) => x === 0);
+  if (bZero || cZero) return ratioEquivalence(b, c, opts);
+  let minPos = Infinity;
+  for (const x of b) if (x > 0 && x < minPos) minPos = x;
+  for (const x of c) if (x > 0 && x < minPos) minPos = x;
+  const eps = b.includes(0) || c.includes(0) ? (opts.epsilon ?? minPos / 2) : 0;
+  const d = b.map((x, i) => Math.log((c[i] as number) + eps) - Math.log(x + eps));
+  const n = d.length;
+  const theta = mean(d);
+  const sd = sampleSd(d);
+  const rho1 = pooledLag1([d]);
+  const nEff = effN(n, rho1);
+  const se = (sd / Math.sqrt(n)) * Math.sqrt((1 + rho1) / (1 - rho1));
+  const margin = Math.log1p(tolerance);
+  const q = tQuantile(1 - alpha, Math.max(1, nEff - 1));
+  const lo = theta - q * se;
+  const hi = theta + q * se;
+  const ratio = Math.exp(theta);
+  const ci: [number, number] = [Math.exp(lo), Math.exp(hi)];
+  const out = {
+    meanRatio,
+    rho1,
+    effectiveN: { baseline: nEff, candidate: nEff },
+    ratio,
+    ci,
+    note: `paired over ${n} steps`,
+  };
+  if (!(se > 0)) {
+    const eq = Math.abs(theta) < margin;
+    return {
+      ...out,
+      verdict: eq ? 'EQUIVALENT' : 'DIFFERENT',
+      ...(eq ? {} : { direction: theta > 0 ? ('HIGH' as const) : ('LOW' as const) }),
+      pValue: eq ? 0 : 1,
+      pDifferent: eq ? 1 : 0,
+    };
+  }
+  const pValue = Math.max(normalSf((theta + margin) / se), normalCdf((theta - margin) / se));
+  const pDifferent = normalSf((Math.abs(theta) - margin) / se);
+  if (lo > -margin && hi < margin) return { ...out, verdict: 'EQUIVALENT', pValue, pDifferent };
+  if (lo > margin) return { ...out, verdict: 'DIFFERENT', direction: 'HIGH', pValue, pDifferent };
+  if (hi < -margin) return { ...out, verdict: 'DIFFERENT', direction: 'LOW', pValue, pDifferent };
+  return { ...out, verdict: 'INCONCLUSIVE', pValue, pDifferent };
+}
