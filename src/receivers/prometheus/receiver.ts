@@ -499,7 +499,7 @@ export class PrometheusReceiver implements Receiver {
         if (this.state !== 'started') return;
         let groups: TargetGroup[] | undefined;
         try {
-          groups = parseTargets(JSON.parse(await getText(jobTargetsUrl(ta, name))) as unknown, name);
+          groups = parseTargets(JSON.parse(await getText(jobTargetsUrl(ta, name), ta)) as unknown, name);
         } catch (err) {
           this.taError('targets', 'fetch', String(err instanceof Error ? err.message : err));
           continue;
@@ -523,7 +523,7 @@ export class PrometheusReceiver implements Receiver {
   private async pollJobs(ta: TargetAllocatorSettings): Promise<void> {
     let text: string;
     try {
-      text = (await getText(scrapeConfigsUrl(ta))).replaceAll('$(SHARD)', process.env.SHARD ?? '0');
+      text = (await getText(scrapeConfigsUrl(ta), ta)).replaceAll('$(SHARD)', process.env.SHARD ?? '0');
     } catch (err) {
       this.taError('scrape_configs', 'fetch', String(err instanceof Error ? err.message : err));
       return;

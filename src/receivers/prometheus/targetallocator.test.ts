@@ -200,8 +200,8 @@ describe('target_allocator', () => {
       collectorId: 'c-1',
       headers: { Authorization: 'Bearer t0k' },
     };
-    assert.equal(await getText(scrapeConfigsUrl(ta)), '{}');
-    assert.equal(await getText(jobTargetsUrl(ta, 'a b')), '{}');
+    assert.equal(await getText(scrapeConfigsUrl(ta), ta), '{}');
+    assert.equal(await getText(jobTargetsUrl(ta, 'a b'), ta), '{}');
     assert.deepEqual(seen, ['Bearer t0k', 'Bearer t0k']);
     const problems = validatePrometheusConfig({
       config: { scrape_configs: [] },

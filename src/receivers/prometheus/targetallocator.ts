@@ -123,28 +123,12 @@ export function parseTargets(body: unknown, source: string): TargetGroup[] | und
   return out;
 }
 
-/**
- * Request settings per allocator URL: the URL builders below register the settings they were given,
- * so `getText(url)` sends that allocator's headers and TLS material. Bounded: one entry per URL.
- */
-const settingsByUrl = new Map<string, TargetAllocatorSettings>();
-const MAX_REMEMBERED_URLS = 10_000;
-
-function remember(url: string, ta: TargetAllocatorSettings): string {
-  if (settingsByUrl.size >= MAX_REMEMBERED_URLS && !settingsByUrl.has(url)) settingsByUrl.clear();
-  settingsByUrl.set(url, ta);
-  return url;
-}
-
 function readPem(path: string | undefined): Buffer | undefined {
   return path === undefined ? undefined : readFileSync(path);
 }
 
 /** GETs a body from the allocator. Throws on any failure. */
-export function getText(
-  url: string,
-  ta: TargetAllocatorSettings | undefined = settingsByUrl.get(url),
-): Promise<string> {
+export function getText(url: string, ta: TargetAllocatorSettings): Promise<string> {
   const target = new URL(url);
   const headers: Record<string, string> = { Accept: 'application/json', ...(ta?.headers ?? {}) };
   const tls = ta?.tls;
@@ -198,12 +182,9 @@ export function getText(
 }
 
 export function scrapeConfigsUrl(ta: TargetAllocatorSettings): string {
-  return remember(`${ta.endpoint.replace(/\/+$/, '')}/scrape_configs`, ta);
+  return `${ta.endpoint.replace(/\/+$/, '')}/scrape_configs`;
 }
 
 export function jobTargetsUrl(ta: TargetAllocatorSettings, job: string): string {
-  return remember(
-    `${ta.endpoint.replace(/\/+$/, '')}/jobs/${queryEscape(job)}/targets?collector_id=${ta.collectorId}`,
-    ta,
-  );
+  return `${ta.endpoint.replace(/\/+$/, '')}/jobs/${queryEscape(job)}/targets?collector_id=${queryEscape(ta.collectorId)}`;
 }
