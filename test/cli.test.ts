@@ -139,6 +139,16 @@ describe('switchyard components', () => {
   it('exits 64 on an unknown command', () => {
     assert.equal(run(['frobnicate']).code, 64);
   });
+
+  it('--help lists every job: collector, validate, allocator, verify', () => {
+    const r = run(['--help']);
+    assert.equal(r.code, 0);
+    for (const job of ['collector', 'validate', 'components', 'print-config', 'allocator', 'verify']) {
+      assert.match(r.stdout, new RegExp(`^  ${job}\\b`, 'm'), job);
+    }
+    // verify's own usage errors exit 78 (usage or input error), as its docs say.
+    assert.equal(run(['verify', '--no-such-flag']).code, 78);
+  });
 });
 
 describe('switchyard collector (a real process)', () => {

@@ -80,6 +80,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       code = await runAllocator(opts);
     });
 
+  // `verify` is dispatched above (its usage errors exit 78, not 64); listed here for `--help`.
+  program
+    .command('verify')
+    .description('compare telemetry before and after a migration (see `switchyard verify --help`)')
+    .allowUnknownOption()
+    .helpOption(false);
+
   program
     .command('components')
     .description('list every component: kind, type, signals and stability')
