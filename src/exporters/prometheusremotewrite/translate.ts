@@ -160,8 +160,16 @@ export interface Translation {
 
 const SEP = '\xff';
 
+let lastNanos = -1n;
+let lastMs = 0;
+
+/** Milliseconds of a nanosecond time. Points of one scrape share their time: the last
+ * conversion is kept, so most points cost a comparison instead of a bigint division. */
 function msOf(nanos: bigint): number {
-  return Number(nanos / 1_000_000n);
+  if (nanos === lastNanos) return lastMs;
+  lastNanos = nanos;
+  lastMs = Number(nanos / 1_000_000n);
+  return lastMs;
 }
 
 function num(v: number | bigint | undefined): number {

@@ -358,7 +358,9 @@ export class TargetConverter {
     const out = new Map<string, Metric>();
     const resourceAttrs: KeyValue[] = [];
     let added = 0;
-    const timeOf = (p: Proc): bigint => msToNs(p.timestampMs ?? scrapeMs);
+    // Samples without their own timestamp (nearly all) share the scrape's: one bigint for them all.
+    const scrapeNs = msToNs(scrapeMs);
+    const timeOf = (p: Proc): bigint => (p.timestampMs === undefined ? scrapeNs : msToNs(p.timestampMs));
     const metricFor = (name: string, kind: Kind, g: Group | SeriesState): Metric => {
       const k = `${name}\u0000${kind}`;
       let m = out.get(k);
