@@ -28,6 +28,29 @@ function file(name: string, text: string): string {
   return p;
 }
 
+/** A collector process on `cfgPath`, once it logged that everything is ready. */
+async function startReady(cfgPath: string): Promise<{
+  proc: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}> {
+  const proc = spawn(process.execPath, [BIN, 'collector', '--config', cfgPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let text = '';
+  proc.stderr?.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  try {
+    await waitFor('collector ready', () => (/everything is ready/.test(text) ? true : undefined), 15_000);
+  } catch (err) {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    throw err;
+  }
+  return { proc, stderr: () => text, exited };
+}
+
 describe('switchyard validate', () => {
   it('accepts the embedded default config', () => {
     const r = run(['validate']);
@@ -257,20 +280,12 @@ service:
     metrics: { level: none }
 `,
     );
-    const proc = spawn(process.execPath, [BIN, 'collector', '--config', cfgPath], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    proc.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const { proc, stderr, exited } = await startReady(cfgPath);
     try {
-      await waitFor('collector ready', () => (/everything is ready/.test(stderr) ? true : undefined), 15_000);
       rmSync(sub, { recursive: true, force: true });
       proc.kill('SIGHUP');
-      assert.equal(await exited, 1, stderr);
-      assert.match(stderr, /failed to start again; exiting/);
+      assert.equal(await exited, 1, stderr());
+      assert.match(stderr(), /failed to start again; exiting/);
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL');
     }
@@ -295,21 +310,13 @@ service:
     metrics: { level: none }
 `,
     );
-    const proc = spawn(process.execPath, [BIN, 'collector', '--config', cfgPath], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    proc.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const { proc, stderr, exited } = await startReady(cfgPath);
     try {
-      await waitFor('collector ready', () => (/everything is ready/.test(stderr) ? true : undefined), 15_000);
       await new Promise((r) => setTimeout(r, 1500));
-      assert.equal(proc.exitCode, null, `the collector exited by itself: ${stderr}`);
+      assert.equal(proc.exitCode, null, `the collector exited by itself: ${stderr()}`);
       proc.kill('SIGTERM');
       assert.equal(await exited, 0);
-      assert.match(stderr, /shutdown complete/);
+      assert.match(stderr(), /shutdown complete/);
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL');
     }

@@ -445,25 +445,8 @@ export class TargetConverter {
             // One attribute array per series, kept across scrapes: exporters recognise the series by it.
             const attrs = (): KeyValue[] => this.attrsOf(p.labels);
             const t = timeOf(p);
-            if (kind === 'gauge') {
-              const st = track(
-                g,
-                p.name,
-                kind,
-                stateKeyOf(p, kind),
-                attrs,
-                p.value,
-                t,
-                undefined,
-                p.timestampMs !== undefined,
-              );
-              if (st === undefined) {
-                drop('duplicate_series');
-                continue;
-              }
-              pushNumber(metricFor(p.name, kind, g), numberPoint(st.attrs, 0n, t, p.value));
-              continue;
-            }
+            // Gauges have no start time and no `_created`.
+            const gauge = kind === 'gauge';
             const st = track(
               g,
               p.name,
@@ -472,14 +455,14 @@ export class TargetConverter {
               attrs,
               p.value,
               t,
-              created.size === 0 ? undefined : created.get(keyOf(p)),
+              gauge || created.size === 0 ? undefined : created.get(keyOf(p)),
               p.timestampMs !== undefined,
             );
             if (st === undefined) {
               drop('duplicate_series');
               continue;
             }
-            pushNumber(metricFor(p.name, kind, g), numberPoint(st.attrs, st.startNs, t, p.value));
+            pushNumber(metricFor(p.name, kind, g), numberPoint(st.attrs, gauge ? 0n : st.startNs, t, p.value));
           }
           break;
         }

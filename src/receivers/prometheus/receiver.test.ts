@@ -243,6 +243,26 @@ loose_metric 7
 
 // ---------------------------------------------------------------------------------------------- tests
 
+/** A collector config file whose prometheus receiver's `config:` block is `block` (indented 6). */
+function collectorConfig(block: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'prom-rx-config-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(
+    file,
+    `receivers:
+  prometheus:
+    config:
+${block}exporters:
+  debug: {}
+service:
+  pipelines:
+    metrics: {receivers: [prometheus], exporters: [debug]}
+`,
+  );
+  return file;
+}
+
 describe('prometheus receiver: config', () => {
   test('duplicate job names, timeout > interval, SD blocks and bad relabel configs are reported with paths', () => {
     const problems = validatePrometheusConfig({
@@ -270,25 +290,11 @@ describe('prometheus receiver: config', () => {
   });
 
   test('unknown keys fail loading with file:line:col', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'prom-rx-config-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'c.yaml');
-    writeFileSync(
-      file,
-      `receivers:
-  prometheus:
-    config:
-      scrape_configs:
+    const file = collectorConfig(`      scrape_configs:
         - job_name: a
           scrape_intervall: 5s
           static_configs: [{targets: ['127.0.0.1:9']}]
-exporters:
-  debug: {}
-service:
-  pipelines:
-    metrics: {receivers: [prometheus], exporters: [debug]}
-`,
-    );
+`);
     const errors = await loadErrors({ sources: [file], distribution });
     assert.ok(
       errors.some((e) => e.includes('c.yaml:6:') && e.includes('scrape_intervall')),
@@ -297,15 +303,7 @@ service:
   });
 
   test('through the loader: jobs without an interval take global.scrape_interval; Prometheus durations (d, w) work', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'prom-rx-config-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'c.yaml');
-    writeFileSync(
-      file,
-      `receivers:
-  prometheus:
-    config:
-      global: {scrape_interval: 5s, scrape_timeout: 4s}
+    const file = collectorConfig(`      global: {scrape_interval: 5s, scrape_timeout: 4s}
       scrape_configs:
         - job_name: a
           static_configs: [{targets: ['127.0.0.1:9']}]
@@ -316,13 +314,7 @@ service:
         - job_name: c
           scrape_interval: 2s
           static_configs: [{targets: ['127.0.0.1:9']}]
-exporters:
-  debug: {}
-service:
-  pipelines:
-    metrics: {receivers: [prometheus], exporters: [debug]}
-`,
-    );
+`);
     const { config } = await load({ sources: [file], distribution });
     const r = resolvePrometheusConfig(config.receivers.get('prometheus')?.config as PrometheusReceiverConfig);
     assert.deepEqual(
