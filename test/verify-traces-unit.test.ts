@@ -3,6 +3,7 @@
 // these internals); the end-to-end scenarios with real instrumentation are in verify-traces.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { prng } from '../src/pdata/gen.js';
 import type { ResourceSpans } from '../src/pdata/model.js';
 import { assemble, Catalog } from '../src/verify/traces/assemble.js';
 import {
@@ -13,7 +14,6 @@ import {
   renderTracesText,
 } from '../src/verify/traces/index.js';
 import { effectiveKind } from '../src/verify/traces/label.js';
-import { prng } from '../src/pdata/gen.js';
 import { chiSquareSf, gTest } from '../src/verify/traces/stats.js';
 import { buildTraces, checkoutTraces, type SpanSpec } from '../src/verify/traces/testing.js';
 
@@ -392,7 +392,10 @@ describe('results and renderings', () => {
 // Regression tests for the review findings (reproductions turned into tests).
 describe('review findings', () => {
   const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-  const eachSpan = (rs: ResourceSpans[], f: (s: ResourceSpans['scopeSpans'][number]['spans'][number]) => void): void => {
+  const eachSpan = (
+    rs: ResourceSpans[],
+    f: (s: ResourceSpans['scopeSpans'][number]['spans'][number]) => void,
+  ): void => {
     for (const r of rs) for (const ss of r.scopeSpans) for (const s of ss.spans) f(s);
   };
 
@@ -444,7 +447,7 @@ describe('review findings', () => {
       const v = r();
       return Math.exp(s * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
     };
-    const wl = (seed: number): ResourceSpans[] => {
+    const wl = (seed: number, slow = 1): ResourceSpans[] => {
       const r = prng(seed);
       const specs: SpanSpec[] = [];
       for (let t = 0; t < 100; t++) {
@@ -453,7 +456,7 @@ describe('review findings', () => {
           service: 'a',
           name: 'SELECT item',
           kind: CLIENT,
-          durationMs: 2 * f * ln(r, 0.1),
+          durationMs: 2 * slow * f * ln(r, 0.1),
         }));
         specs.push({ service: 'a', name: 'GET /x', kind: SERVER, durationMs: 100 * ln(r, 0.05), children });
       }
@@ -462,6 +465,12 @@ describe('review findings', () => {
     let fails = 0;
     for (let s = 1; s <= 20; s++) if (compareTraces(wl(s), wl(s + 1000)).verdict === 'FAIL') fails++;
     assert.ok(fails <= 1, `${fails}/20 false FAILs`);
+    // A real slowdown of the looped span (×3) is still found.
+    const slower = compareTraces(wl(1), wl(1001, 3));
+    assert.ok(
+      slower.findings.some((f) => f.code === 'LATENCY_CHANGED' && /SELECT item$/.test(f.path ?? '')),
+      slower.findings.map((f) => `${f.code} ${f.message}`).join('\n'),
+    );
   });
 
   it('reports a single split trace (one uninstrumented caller) as info, not TRACES_SPLIT failure', () => {
@@ -502,7 +511,8 @@ describe('review findings', () => {
   it('a pure span rename is a warning only (no SHAPE_MIX_CHANGED failure)', () => {
     const cand = checkoutTraces({ traces: 600, seed: 4 });
     eachSpan(cand, (s) => {
-      if (s.kind === SERVER && s.name.startsWith('GET /inventory/')) (s as { name: string }).name = 'GET /inventory/:sku';
+      if (s.kind === SERVER && s.name.startsWith('GET /inventory/'))
+        (s as { name: string }).name = 'GET /inventory/:sku';
     });
     const c = compareTraces(checkoutTraces({ traces: 600, seed: 3 }), cand);
     assert.equal(c.verdict, 'PASS', c.findings.map((f) => `${f.severity} ${f.code} ${f.message}`).join('\n'));
@@ -512,7 +522,8 @@ describe('review findings', () => {
   it('pairs a renamed root operation and compares beneath it', () => {
     const cand = checkoutTraces({ traces: 600, seed: 4, paymentShare: 0 });
     eachSpan(cand, (s) => {
-      if (s.kind === SERVER && s.name.startsWith('GET /checkout/')) (s as { name: string }).name = 'GET /checkout/:order';
+      if (s.kind === SERVER && s.name.startsWith('GET /checkout/'))
+        (s as { name: string }).name = 'GET /checkout/:order';
     });
     const c = compareTraces(checkoutTraces({ traces: 600, seed: 3 }), cand);
     assert.equal(c.verdict, 'FAIL');
@@ -525,5 +536,201 @@ describe('review findings', () => {
       c.findings.some((f) => f.code === 'ROOT_MISSING' && f.severity === 'fail'),
       false,
     );
+  });
+
+  const rawSpan = (
+    trace: number,
+    id: number,
+    parent: number,
+    name: string,
+    start: number,
+  ): ResourceSpans['scopeSpans'][number]['spans'][number] => {
+    const b = (i: number): Uint8Array => {
+      const out = new Uint8Array(8);
+      new DataView(out.buffer).setBigUint64(0, BigInt(i));
+      return out;
+    };
+    return {
+      traceId: new Uint8Array(16).fill(trace),
+      spanId: b(id),
+      traceState: '',
+      parentSpanId: parent <= 0 ? new Uint8Array(0) : b(parent),
+      flags: 1,
+      name,
+      kind: 1,
+      startTimeUnixNano: BigInt(1000 + start),
+      endTimeUnixNano: BigInt(2000 + start),
+      attributes: [],
+      droppedAttributesCount: 0,
+      events: [],
+      droppedEventsCount: 0,
+      links: [],
+      droppedLinksCount: 0,
+    };
+  };
+  const oneResource = (spans: ResourceSpans['scopeSpans'][number]['spans']): ResourceSpans[] => [
+    {
+      resource: { attributes: [{ key: 'service.name', value: 's' }], droppedAttributesCount: 0 },
+      scopeSpans: [
+        { scope: { name: 't', version: '', attributes: [], droppedAttributesCount: 0 }, spans, schemaUrl: '' },
+      ],
+      schemaUrl: '',
+    },
+  ];
+
+  it('breaks a parent cycle at a span on the cycle, not at an earlier span hanging off it', () => {
+    // A <-> B cycle; C (child of A) starts before both.
+    const { side, texts } = paths(
+      oneResource([rawSpan(7, 1, 2, 'A', 100), rawSpan(7, 2, 1, 'B', 200), rawSpan(7, 3, 1, 'C', 50)]),
+    );
+    assert.equal(side.integrity.cyclesBroken, 1);
+    assert.deepEqual(texts, ['s INTERNAL A', 's INTERNAL A > s INTERNAL B', 's INTERNAL A > s INTERNAL C']);
+  });
+
+  it('assembles 60,000 spans in parent cycles, or sharing one id, in linear time', () => {
+    const n = 60_000;
+    const cycles = Array.from({ length: n }, (_, i) => rawSpan(7, i + 1, (i ^ 1) + 1, 'op', i));
+    let t = performance.now();
+    const c1 = compareTraces(oneResource(cycles), []);
+    const tCycles = performance.now() - t;
+    assert.equal(c1.integrity.baseline.cyclesBroken, n / 2);
+    const same = Array.from({ length: n }, (_, i) => rawSpan(7, 1, 0, 'op', i));
+    t = performance.now();
+    const c2 = compareTraces(oneResource(same), []);
+    const tSame = performance.now() - t;
+    assert.equal(c2.integrity.baseline.sharedIds, n - 1);
+    assert.ok(tCycles < 5000 && tSame < 5000, `cycles ${tCycles} ms, shared id ${tSame} ms`);
+  });
+
+  it('compares thousands of distinct root operations in near-linear time', () => {
+    const w = (i: number): string => {
+      let out = '';
+      let x = i;
+      do {
+        out += String.fromCharCode(97 + (x % 26));
+        x = Math.floor(x / 26);
+      } while (x > 0);
+      return out;
+    };
+    const mk = (pref: string, seed: number): ResourceSpans[] =>
+      buildTraces(
+        Array.from({ length: 6000 }, (_, i) => ({
+          service: 'web',
+          name: `GET /users/${pref}${w(i)}`,
+          kind: SERVER,
+          children: [
+            { service: 'web', name: 'load', children: [{ service: 'db', name: 'SELECT', kind: CLIENT }] },
+            { service: 'web', name: 'render' },
+          ],
+        })),
+        seed,
+      );
+    const b = mk('b', 1);
+    const c = mk('c', 2);
+    const t = performance.now();
+    const r = compareTraces(b, c);
+    const ms = performance.now() - t;
+    assert.equal(r.summary.roots, 12_000);
+    assert.ok(ms < 5000, `${ms} ms`);
+  });
+
+  it('a rare root operation (below 1% of traces) does not make the verdict INCONCLUSIVE', () => {
+    const rare = (seed: number, n: number): ResourceSpans[] =>
+      buildTraces(
+        Array.from({ length: n }, () => ({ service: 'frontend', name: 'GET /healthz', kind: SERVER })),
+        seed,
+      );
+    const c = compareTraces(
+      [...checkoutTraces({ traces: 800, seed: 1 }), ...rare(501, 3)],
+      [...checkoutTraces({ traces: 800, seed: 2 }), ...rare(502, 2)],
+    );
+    assert.equal(c.verdict, 'PASS');
+    const few = c.findings.find((f) => f.code === 'TOO_FEW_TRACES');
+    assert.equal(few?.severity, 'info');
+    assert.equal(c.roots.find((r) => r.root.includes('healthz'))?.verdict, 'INCONCLUSIVE');
+  });
+
+  it('profiles distinct attribute values on equal sample sizes (no CARDINALITY_CHANGED on unequal trace counts)', () => {
+    for (const [nb, nc] of [
+      [1000, 400],
+      [1500, 600],
+    ] as const) {
+      const c = compareTraces(checkoutTraces({ traces: nb, seed: 1 }), checkoutTraces({ traces: nc, seed: 2 }));
+      assert.deepEqual(
+        c.findings.filter((f) => f.severity !== 'info').map((f) => f.message),
+        [],
+      );
+    }
+  });
+
+  it('reports a missing resource attribute once per service, also for services with spaces in their names', () => {
+    const spec: SpanSpec = {
+      service: 'shop api',
+      name: 'GET /x',
+      kind: SERVER,
+      children: [
+        {
+          service: 'shop api',
+          name: 'call',
+          kind: CLIENT,
+          children: [{ service: 'shop worker', name: 'GET /y', kind: SERVER }],
+        },
+      ],
+    };
+    const mk = (seed: number, region: boolean): ResourceSpans[] => {
+      const rs = buildTraces(
+        Array.from({ length: 100 }, () => spec),
+        seed,
+      );
+      if (region)
+        for (const r of rs)
+          (r.resource as { attributes: { key: string; value: string }[] }).attributes.push({
+            key: 'cloud.region',
+            value: 'eu',
+          });
+      return rs;
+    };
+    const c = compareTraces(mk(1, true), mk(2, false));
+    const missing = c.findings.filter((f) => f.code === 'ATTRIBUTE' && f.attribute?.key === 'cloud.region');
+    // shop api once, shop worker once
+    assert.deepEqual(
+      missing.map((f) => f.path?.split(' > ').pop()),
+      ['shop api SERVER GET /x', 'shop worker SERVER GET /y'],
+    );
+  });
+
+  it('renders span names with terminal control characters harmlessly', () => {
+    const evil = checkoutTraces({ traces: 50, seed: 5 });
+    eachSpan(evil, (sp) => {
+      if (sp.name === 'load-cart') (sp as { name: string }).name = 'load-cart\x1b]0;owned\x07\x1b[2J\x9b31m';
+    });
+    const t = renderTracesText(compareTraces(checkoutTraces({ traces: 50, seed: 6 }), evil), { color: false });
+    const controls = [...t].filter((ch) => {
+      const code = ch.charCodeAt(0);
+      return (code < 0x20 && ch !== '\n') || (code >= 0x7f && code <= 0x9f);
+    });
+    assert.deepEqual(controls, []);
+    assert.ok(t.includes('load-cart'));
+  });
+
+  it('keeps SVG node widths positive in very deep trees', () => {
+    let chain: SpanSpec = { service: 'a', name: 'leaf' };
+    for (let i = 0; i < 60; i++) chain = { service: 'a', name: 'recurse', children: [chain] };
+    const rs = buildTraces(Array.from({ length: 3 }, () => chain));
+    const h = renderTracesHtml(compareTraces(rs, rs));
+    const widths = [...h.matchAll(/<rect x="[\d.]+" y="\d+" width="(-?[\d.]+)"/g)].map((m) => Number(m[1]));
+    assert.ok(widths.length > 60);
+    assert.ok(
+      widths.every((w) => w > 0),
+      `min width ${Math.min(...widths)}`,
+    );
+  });
+
+  it('lists every resolved option in the result, maxTreeNodes included', () => {
+    const c = compareTraces(checkoutTraces({ traces: 30, seed: 1 }), checkoutTraces({ traces: 30, seed: 2 }), {
+      maxTreeNodes: 7,
+    });
+    assert.equal(c.options.maxTreeNodes, 7);
+    assert.equal(compareTraces([], []).options.maxTreeNodes, 200);
   });
 });

@@ -237,14 +237,9 @@ const KIND_ORDER: Readonly<Record<KindName, number>> = {
   SYNTHETIC: 3,
 };
 
-function sameSpan(a: Raw, b: Raw): boolean {
-  return (
-    a.label === b.label &&
-    a.parent === b.parent &&
-    a.span.kind === b.span.kind &&
-    a.span.startTimeUnixNano === b.span.startTimeUnixNano &&
-    a.span.endTimeUnixNano === b.span.endTimeUnixNano
-  );
+/** What makes two spans with the same id exact duplicates: label, parent, kind and times. */
+function signature(r: Raw): string {
+  return `${r.id}\0${r.label}\0${r.parent}\0${r.span.kind}\0${r.span.startTimeUnixNano}\0${r.span.endTimeUnixNano}`;
 }
 
 /** Attributes without the tags that were read as kind or status (they are not attributes of the new spans). */
@@ -456,15 +451,24 @@ export function assemble(input: readonly ResourceSpans[], catalog: Catalog): Sid
     };
     for (const t of tops) reach(t);
     for (const o of orphans) reach(o);
-    while (reached < n) {
-      let cut = -1;
-      for (let i = 0; i < n; i++) {
-        if (
-          seen[i] === 0 &&
-          (cut < 0 || (list[i] as Raw).span.startTimeUnixNano < (list[cut] as Raw).span.startTimeUnixNano)
-        )
-          cut = i;
+    // Every span left unreached has an unreached parent: each such component holds exactly one cycle. Walk up from
+    // an unreached span until the walk meets itself, cut the earliest-starting span of that cycle, and reach the
+    // component from it. Linear: every span is walked at most once.
+    const walk: number[] = [];
+    for (let i = 0; i < n && reached < n; i++) {
+      if (seen[i] !== 0) continue;
+      walk.length = 0;
+      let v = i;
+      while (v >= 0 && v < n && seen[v] === 0) {
+        seen[v] = 2;
+        walk.push(v);
+        v = parentOf[v] as number;
       }
+      for (const w of walk) seen[w] = 0;
+      if (v < 0 || v >= n || seen[v] !== 0) continue; // not a cycle (cannot happen: unreached parents are unreached)
+      let cut = v;
+      for (let u = parentOf[v] as number; u !== v; u = parentOf[u] as number)
+        if ((list[u] as Raw).span.startTimeUnixNano < (list[cut] as Raw).span.startTimeUnixNano) cut = u;
       const p = parentOf[cut] as number;
       if (firstChild[p] === cut) firstChild[p] = nextSibling[cut] as number;
       else {
@@ -625,16 +629,12 @@ function dedupe(list: Raw[], integrity: SideIntegrity): Raw[] {
   }
   if (!dup) return list;
   const kept: Raw[] = [];
-  const first = new Map<string, Raw[]>();
+  const signatures = new Set<string>();
   for (const r of list) {
-    const prev = first.get(r.id);
-    if (prev === undefined) {
-      first.set(r.id, [r]);
-      kept.push(r);
-    } else if (prev.some((p) => sameSpan(p, r))) {
-      integrity.duplicates++;
-    } else {
-      prev.push(r);
+    const sig = signature(r);
+    if (signatures.has(sig)) integrity.duplicates++;
+    else {
+      signatures.add(sig);
       kept.push(r);
     }
   }

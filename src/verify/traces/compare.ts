@@ -1,9 +1,13 @@
 // Trace structure parity: baseline vs candidate sets of traces, compared per root operation.
 //
-// Per root operation: the shape mix (G-test plus total-variation distance), a path tree aligned between the sides
+// Root operations are matched by label, then by service+operation with another kind, then (one unmatched root of a
+// service and kind on each side) as a rename.
+// Per root operation: the shape mix (G-test plus total-variation distance, the candidate's labels mapped through the
+// alignment), a path tree aligned between the sides
 // (exact label, then same service+operation with another kind, then a one-to-one rename under the same parent), and
-// per aligned path: presence rate, spans per trace, error rate, kind, attribute keys (compareAttributes), latency
-// (p50/p90 log-ratio confidence intervals against a tolerance). Integrity: orphan rate, traces split by broken
+// per aligned path: presence rate, spans per trace, error rate (the trace as cluster), kind, attribute keys
+// (compareAttributes), latency (p50/p90 log-ratio confidence intervals against a tolerance, standard errors from
+// resampling traces where spans repeat within one). Integrity: orphan rate, traces split by broken
 // propagation, cross-service edges without CLIENT/SERVER (or PRODUCER/CONSUMER) kinds.
 import type { KeyValue, ResourceSpans } from '../../pdata/model.js';
 import {
@@ -167,12 +171,15 @@ export interface TraceComparison {
     readonly alpha: number;
     readonly minRateChange: number;
     readonly minShapeDistance: number;
+    readonly maxTreeNodes: number;
   };
 }
 
 /** Finding codes that make the verdict INCONCLUSIVE (when nothing fails). */
 const INCONCLUSIVE_CODES: ReadonlySet<string> = new Set(['NO_TRACES', 'TOO_FEW_TRACES', 'LATENCY_INCONCLUSIVE']);
 const ALL_TRACES = '(all traces)';
+/** Root operations with a smaller share of all traces (both sides together) do not make the verdict INCONCLUSIVE. */
+const MINOR_ROOT_SHARE = 0.01;
 /** A path or root missing on one side is a failure only when chance would leave it out with p below this. */
 const MISSING_EXPECTED = 7; // e^-7 ≈ 0.0009
 
@@ -193,6 +200,10 @@ interface Ctx {
   readonly splitAt: Map<number, string>;
   /** Per root operation: candidate label -> baseline label for paths aligned across a kind change or rename. */
   readonly labelMap: Map<number, number>;
+  /** The values of splitAt. */
+  readonly splitRoots: Set<string>;
+  /** Root labels (upper halves) with a failing TRACES_SPLIT finding. */
+  readonly splitFailed: Set<string>;
 }
 
 function childIndex(side: Side, catalog: Catalog): Map<number, number[]> {
@@ -229,6 +240,7 @@ export function compareTraces(
     alpha: positive('alpha', opts.alpha, 0.001),
     minRateChange: positive('minRateChange', opts.minRateChange, 0.05),
     minShapeDistance: positive('minShapeDistance', opts.minShapeDistance, 0.05),
+    maxTreeNodes: positive('maxTreeNodes', opts.maxTreeNodes, 200),
   };
   const catalog = new Catalog();
   const b = assemble(baseline, catalog);
@@ -242,11 +254,13 @@ export function compareTraces(
     o,
     renames: opts.renames ?? new Map(),
     allow: opts.allowAttributes ?? [],
-    maxTreeNodes: positive('maxTreeNodes', opts.maxTreeNodes, 200),
+    maxTreeNodes: o.maxTreeNodes,
     findings: [],
     resourceSeen: new Set(),
     splitAt: new Map(),
     labelMap: new Map(),
+    splitRoots: new Set(),
+    splitFailed: new Set(),
   };
 
   integrityFindings(ctx);
@@ -262,32 +276,47 @@ export function compareTraces(
       rootsC.delete(bp);
     } else onlyB.push(bp);
   }
+  const opKey = (l: SpanLabel): string => `${l.service}\t${l.op}`;
+  const candidateByOp = new Map<string, number[]>();
+  for (const cp of rootsC) {
+    const k = opKey(labelOfPath(ctx, cp));
+    const list = candidateByOp.get(k);
+    if (list === undefined) candidateByOp.set(k, [cp]);
+    else list.push(cp);
+  }
+  const kindMatched = new Set<number>();
   for (let i = onlyB.length - 1; i >= 0; i--) {
-    const bl = labelOfPath(ctx, onlyB[i] as number);
-    for (const cp of rootsC) {
-      const cl = labelOfPath(ctx, cp);
-      if (cl.service === bl.service && cl.op === bl.op) {
-        pairs.push({ bp: onlyB[i] as number, cp, status: 'kind' });
-        rootsC.delete(cp);
-        onlyB.splice(i, 1);
-        break;
-      }
+    const cands = candidateByOp.get(opKey(labelOfPath(ctx, onlyB[i] as number)));
+    const cp = cands?.find((x) => rootsC.has(x));
+    if (cp !== undefined) {
+      pairs.push({ bp: onlyB[i] as number, cp, status: 'kind' });
+      rootsC.delete(cp);
+      kindMatched.add(onlyB[i] as number);
     }
+  }
+  if (kindMatched.size > 0) onlyB.splice(0, onlyB.length, ...onlyB.filter((x) => !kindMatched.has(x)));
+
+  // Baseline paths below the root, by service and operation.
+  const belowRootByOp = new Map<string, number[]>();
+  for (const pid of b.paths.keys()) {
+    const info = catalog.paths[pid];
+    if (info === undefined || info.depth === 0) continue;
+    const k = opKey(catalog.labels[info.label] as SpanLabel);
+    const list = belowRootByOp.get(k);
+    if (list === undefined) belowRootByOp.set(k, [pid]);
+    else list.push(pid);
   }
 
   // Candidate roots that ran inside baseline traces: traces split by broken propagation.
   const splits: { cp: number; bp: number }[] = [];
   for (const cp of [...rootsC]) {
-    const cl = labelOfPath(ctx, cp);
     let best = -1;
     let bestSpans = 0;
-    for (const [pid, acc] of b.paths) {
-      const info = catalog.paths[pid];
-      if (info === undefined || info.depth === 0) continue;
-      const l = catalog.labels[info.label] as SpanLabel;
-      if (l.service === cl.service && l.op === cl.op && acc.spans > bestSpans) {
+    for (const pid of belowRootByOp.get(opKey(labelOfPath(ctx, cp))) ?? []) {
+      const spans = b.paths.get(pid)?.spans ?? 0;
+      if (spans > bestSpans) {
         best = pid;
-        bestSpans = acc.spans;
+        bestSpans = spans;
       }
     }
     if (best >= 0) {
@@ -310,11 +339,10 @@ export function compareTraces(
     const l = labelOfPath(ctx, pr.bp);
     const nb = b.roots.get(pr.bp)?.traces ?? 0;
     const nc = c.roots.get(pr.cp)?.traces ?? 0;
-    for (const [pid, acc] of b.paths) {
+    for (const pid of belowRootByOp.get(opKey(l)) ?? []) {
       const info = catalog.paths[pid];
-      if (info === undefined || info.depth === 0 || ctx.splitAt.has(pid)) continue;
-      const pl = catalog.labels[info.label] as SpanLabel;
-      if (pl.service !== l.service || pl.op !== l.op) continue;
+      const acc = b.paths.get(pid);
+      if (info === undefined || acc === undefined || ctx.splitAt.has(pid)) continue;
       let upper = pid;
       while ((catalog.paths[upper]?.parent ?? -1) >= 0) upper = catalog.paths[upper]?.parent ?? -1;
       const ub = b.roots.get(upper)?.traces ?? 0;
@@ -345,15 +373,18 @@ export function compareTraces(
   };
   for (const bp of onlyB) rootGroup(bp)?.b.push(bp);
   for (const cp of rootsC) rootGroup(cp)?.c.push(cp);
+  const renamedB = new Set<number>();
   for (const g of rootGroups.values()) {
     if (g.b.length !== 1 || g.c.length !== 1) continue;
     const bp = g.b[0] as number;
     const cp = g.c[0] as number;
     pairs.push({ bp, cp, status: 'renamed' });
-    onlyB.splice(onlyB.indexOf(bp), 1);
+    renamedB.add(bp);
     rootsC.delete(cp);
   }
+  if (renamedB.size > 0) onlyB.splice(0, onlyB.length, ...onlyB.filter((x) => !renamedB.has(x)));
 
+  for (const v of ctx.splitAt.values()) ctx.splitRoots.add(v);
   const rootsOut: RootComparison[] = [];
   for (const p of pairs) rootsOut.push(compareRoot(ctx, p.bp, p.cp, p.status));
   for (const bp of onlyB) rootsOut.push(compareRoot(ctx, bp, -1, 'baseline'));
@@ -366,12 +397,18 @@ export function compareTraces(
   for (const cp of rootsC) rootsOut.push(compareRoot(ctx, -1, cp, 'candidate'));
   // A root's verdict covers every finding naming it; the lower half of split traces fails with its upper half.
   const sureSplitRoots = new Set(splits.filter((s) => sureSplits.has(s.cp)).map((s) => catalog.pathText(s.cp)));
+  const findingsByRoot = new Map<string, TraceFinding[]>();
+  for (const f of ctx.findings) {
+    const list = findingsByRoot.get(f.root);
+    if (list === undefined) findingsByRoot.set(f.root, [f]);
+    else list.push(f);
+  }
   const roots = rootsOut.map((r) => ({
     ...r,
     verdict:
       r.splitFrom !== undefined && sureSplitRoots.has(r.root)
         ? ('FAIL' as const)
-        : verdictOf(ctx.findings.filter((f) => f.root === r.root)),
+        : verdictOf(findingsByRoot.get(r.root) ?? [], true),
   }));
   roots.sort((x, y) => y.baselineTraces + y.candidateTraces - (x.baselineTraces + x.candidateTraces));
 
@@ -405,9 +442,13 @@ export function compareTraces(
   };
 }
 
-function verdictOf(findings: readonly TraceFinding[]): TraceVerdict {
+/**
+ * FAIL on any failure; INCONCLUSIVE on an inconclusive code. Inconclusive findings demoted to info (root operations
+ * below MINOR_ROOT_SHARE) count only for the root's own verdict (`ownRoot`), not for the overall one.
+ */
+function verdictOf(findings: readonly TraceFinding[], ownRoot = false): TraceVerdict {
   if (findings.some((f) => f.severity === 'fail')) return 'FAIL';
-  if (findings.some((f) => INCONCLUSIVE_CODES.has(f.code))) return 'INCONCLUSIVE';
+  if (findings.some((f) => INCONCLUSIVE_CODES.has(f.code) && (ownRoot || f.severity !== 'info'))) return 'INCONCLUSIVE';
   return 'PASS';
 }
 
@@ -511,6 +552,7 @@ function splitFinding(ctx: Ctx, cp: number, bp: number, traces: number, sure: bo
     });
     return;
   }
+  ctx.splitFailed.add(upper);
   ctx.findings.push({
     severity: 'fail',
     code: 'TRACES_SPLIT',
@@ -564,7 +606,7 @@ function compareRoot(ctx: Ctx, bp: number, cp: number, status: RootComparison['s
         : {}),
     });
   }
-  const splitFromRoot = status === 'candidate' && [...ctx.splitAt.values()].includes(rootLabel);
+  const splitFromRoot = status === 'candidate' && ctx.splitRoots.has(rootLabel);
   if (status === 'candidate' && !splitFromRoot) {
     const expected =
       ctx.b.integrity.traces > 0 ? (nC / Math.max(1, ctx.c.integrity.traces)) * ctx.b.integrity.traces : 0;
@@ -594,12 +636,10 @@ function compareRoot(ctx: Ctx, bp: number, cp: number, status: RootComparison['s
   const budget = { left: ctx.maxTreeNodes, truncated: 0 };
   const structuralBefore = ctx.findings.length;
   ctx.labelMap.clear();
-  const tree =
-    align(ctx, bp, cp, status, nB, nC, rootLabel, budget, false, true) ??
-    emptyDiff(rootLabel);
+  const tree = align(ctx, bp, cp, status, nB, nC, rootLabel, budget, false, true) ?? emptyDiff(rootLabel);
   const structural =
     ctx.findings.slice(structuralBefore).some((f) => f.severity === 'fail' && STRUCTURAL_CODES.has(f.code)) ||
-    ctx.findings.some((f) => f.code === 'TRACES_SPLIT' && f.severity === 'fail' && f.root === rootLabel);
+    ctx.splitFailed.has(rootLabel);
 
   // Shape mix, the candidate's shapes read with the baseline's labels where the alignment paired a kind change or a
   // rename (those are reported per path; they must not also fail the mix).
@@ -670,6 +710,20 @@ function compareRoot(ctx: Ctx, bp: number, cp: number, status: RootComparison['s
           }),
     });
   }
+  // A root operation with a small share of the traces cannot make the overall verdict inconclusive: its
+  // inconclusive findings become notes (its own verdict still says INCONCLUSIVE).
+  const share = (nB + nC) / Math.max(1, ctx.b.integrity.traces + ctx.c.integrity.traces);
+  if (share < MINOR_ROOT_SHARE) {
+    for (let i = before; i < ctx.findings.length; i++) {
+      const f = ctx.findings[i] as TraceFinding;
+      if (f.root !== rootLabel || !INCONCLUSIVE_CODES.has(f.code) || f.severity !== 'warn') continue;
+      ctx.findings[i] = {
+        ...f,
+        severity: 'info',
+        message: `${f.message} This root operation has ${pct(share)} of the traces (below ${pct(MINOR_ROOT_SHARE)}), so it does not decide the overall verdict.`,
+      };
+    }
+  }
   const shapes: ShapeRow[] = rows.slice(0, 12).map((r) => ({
     shape: catalog.shapeText(r.s),
     baseline: r.nb,
@@ -681,7 +735,10 @@ function compareRoot(ctx: Ctx, bp: number, cp: number, status: RootComparison['s
     root: rootLabel,
     ...(status === 'kind' || status === 'renamed' ? { candidateRoot: catalog.pathText(cp) } : {}),
     status,
-    verdict: verdictOf(ctx.findings.slice(before).filter((f) => f.root === rootLabel)),
+    verdict: verdictOf(
+      ctx.findings.slice(before).filter((f) => f.root === rootLabel),
+      true,
+    ),
     baselineTraces: nB,
     candidateTraces: nC,
     shapeMix: { distance, pValue: g.p, shapes, distinctShapes: rows.length },
@@ -831,7 +888,7 @@ function align(
           });
         }
         if (accB !== undefined && accC !== undefined && !synthetic)
-          latency = pathChecks(ctx, accB, accC, nB, nC, root, pathText, label, isRoot);
+          latency = pathChecks(ctx, accB, accC, nB, nC, root, pathText, label, isRoot, lb?.service ?? '');
         break;
       }
       case 'baseline': {
@@ -954,17 +1011,24 @@ function alignChildren(ctx: Ctx, bp: number, cp: number): { b: number; c: number
   }
   const uc = new Set(byLabel.values());
   // Same service and operation, another kind.
+  const ucByOp = new Map<string, number[]>();
+  for (const c of uc) {
+    const cl = labelOfPath(ctx, c);
+    if (cl.kind === 'SYNTHETIC') continue;
+    const k = `${cl.service}\t${cl.op}`;
+    const list = ucByOp.get(k);
+    if (list === undefined) ucByOp.set(k, [c]);
+    else list.push(c);
+  }
+  const paired = new Set<number>();
   for (let i = ub.length - 1; i >= 0; i--) {
     const bl = labelOfPath(ctx, ub[i] as number);
     if (bl.kind === 'SYNTHETIC') continue;
-    for (const c of uc) {
-      const cl = labelOfPath(ctx, c);
-      if (cl.kind !== 'SYNTHETIC' && cl.service === bl.service && cl.op === bl.op) {
-        out.push({ b: ub[i] as number, c, status: 'kind', weight: weight(ub[i] as number, c) });
-        uc.delete(c);
-        ub.splice(i, 1);
-        break;
-      }
+    const c = ucByOp.get(`${bl.service}\t${bl.op}`)?.find((x) => uc.has(x));
+    if (c !== undefined) {
+      out.push({ b: ub[i] as number, c, status: 'kind', weight: weight(ub[i] as number, c) });
+      uc.delete(c);
+      paired.add(ub[i] as number);
     }
   }
   // One unmatched span of the same service and kind on each side: a rename.
@@ -972,16 +1036,21 @@ function alignChildren(ctx: Ctx, bp: number, cp: number): { b: number; c: number
   const gb = new Map<string, number[]>();
   const gc = new Map<string, number[]>();
   for (const b of ub) {
+    if (paired.has(b)) continue;
     const l = labelOfPath(ctx, b);
     if (l.kind === 'SYNTHETIC') continue;
     const k = groupKey(l);
-    gb.set(k, [...(gb.get(k) ?? []), b]);
+    const list = gb.get(k);
+    if (list === undefined) gb.set(k, [b]);
+    else list.push(b);
   }
   for (const c of uc) {
     const l = labelOfPath(ctx, c);
     if (l.kind === 'SYNTHETIC') continue;
     const k = groupKey(l);
-    gc.set(k, [...(gc.get(k) ?? []), c]);
+    const list = gc.get(k);
+    if (list === undefined) gc.set(k, [c]);
+    else list.push(c);
   }
   for (const [k, bs] of gb) {
     const cs = gc.get(k);
@@ -989,11 +1058,12 @@ function alignChildren(ctx: Ctx, bp: number, cp: number): { b: number; c: number
       const b = bs[0] as number;
       const c = cs[0] as number;
       out.push({ b, c, status: 'renamed', weight: weight(b, c) });
-      ub.splice(ub.indexOf(b), 1);
+      paired.add(b);
       uc.delete(c);
     }
   }
-  for (const b of ub) out.push({ b, c: -1, status: 'baseline', weight: ctx.b.paths.get(b)?.traces ?? 0 });
+  for (const b of ub)
+    if (!paired.has(b)) out.push({ b, c: -1, status: 'baseline', weight: ctx.b.paths.get(b)?.traces ?? 0 });
   for (const c of uc) out.push({ b: -1, c, status: 'candidate', weight: ctx.c.paths.get(c)?.traces ?? 0 });
   out.sort((x, y) => y.weight - x.weight || (x.b >= 0 ? x.b : x.c) - (y.b >= 0 ? y.b : y.c));
   return out;
@@ -1010,6 +1080,7 @@ function pathChecks(
   pathText: string,
   label: string,
   isRoot: boolean,
+  service: string,
 ): LatencyComparison {
   const { o } = ctx;
   const enough = nB >= o.minTraces && nC >= o.minTraces;
@@ -1065,7 +1136,7 @@ function pathChecks(
       });
     }
   }
-  attributeChecks(ctx, accB, accC, root, pathText);
+  attributeChecks(ctx, accB, accC, root, pathText, service);
   return latencyCheck(ctx, accB, accC, root, pathText, label, isRoot);
 }
 
@@ -1106,8 +1177,10 @@ function latencyCheck(
   const band = Math.log(1 + tolerance);
   // Spans repeated within a trace share its load: their standard error comes from resampling traces, not spans.
   const qs = [0.5, 0.9];
-  const bootB = nb > accB.traceStarts.length ? clusterBootstrapLogQuantileSe(accB.durations, accB.traceStarts, qs) : [0, 0];
-  const bootC = nc > accC.traceStarts.length ? clusterBootstrapLogQuantileSe(accC.durations, accC.traceStarts, qs) : [0, 0];
+  const bootB =
+    nb > accB.traceStarts.length ? clusterBootstrapLogQuantileSe(accB.durations, accB.traceStarts, qs) : [0, 0];
+  const bootC =
+    nc > accC.traceStarts.length ? clusterBootstrapLogQuantileSe(accC.durations, accC.traceStarts, qs) : [0, 0];
   const one = (q: number): { ratio: number; ci: [number, number]; verdict: LatencyComparison['verdict'] } => {
     const a = logQuantile(sb, q);
     const b = logQuantile(sc, q);
@@ -1155,9 +1228,15 @@ function latencyCheck(
 
 // ---------------------------------------------------------------- attributes
 
-function sampleProfiles(acc: PathAcc): AttrKeyProfile[] {
+/**
+ * Profiles `size` spans of the path's attribute sample (evenly spread over it): both sides are profiled at the same size,
+ * since distinct-value counts grow with the sample.
+ */
+function sampleProfiles(acc: PathAcc, size: number): AttrKeyProfile[] {
   const p = new AttrProfiler();
-  for (const attrs of acc.attrSample) p.add(attrs);
+  const n = acc.attrSample.length;
+  const k = Math.min(n, size);
+  for (let i = 0; i < k; i++) p.add(acc.attrSample[Math.floor((i * n) / k)] as readonly KeyValue[]);
   return p.profiles();
 }
 
@@ -1193,10 +1272,19 @@ function resourceValueText(v: KeyValue['value']): string {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? '';
 }
 
-function attributeChecks(ctx: Ctx, accB: PathAcc, accC: PathAcc, root: string, pathText: string): void {
+/** `service`: the service of the path's spans, for reporting a resource attribute once per service. */
+function attributeChecks(
+  ctx: Ctx,
+  accB: PathAcc,
+  accC: PathAcc,
+  root: string,
+  pathText: string,
+  service: string,
+): void {
   if (accB.spans === 0 || accC.spans === 0) return;
-  const bp = [...sampleProfiles(accB), ...resourceProfiles(accB, ctx.b.resources)];
-  const cp = [...sampleProfiles(accC), ...resourceProfiles(accC, ctx.c.resources)];
+  const size = Math.min(accB.attrSample.length, accC.attrSample.length);
+  const bp = [...sampleProfiles(accB, size), ...resourceProfiles(accB, ctx.b.resources)];
+  const cp = [...sampleProfiles(accC, size), ...resourceProfiles(accC, ctx.c.resources)];
   const byKeyB = new Map(bp.map((p) => [`${p.where}\0${p.key}`, p]));
   const byKeyC = new Map(cp.map((p) => [`${p.where}\0${p.key}`, p]));
   const found = compareAttributes(bp, cp, {
@@ -1215,32 +1303,25 @@ function attributeChecks(ctx: Ctx, accB: PathAcc, accC: PathAcc, root: string, p
     // A key on few spans can be absent from a sample by chance: only call it missing/added when chance is unlikely.
     if (f.status === 'MISSING' && fromB !== undefined) {
       const share = fromB.present / Math.max(1, fromB.total);
-      if ((1 - share) ** accC.attrSample.length > ctx.o.alpha) {
+      if ((1 - share) ** size > ctx.o.alpha) {
         severity = 'info';
         note = ' Its absence can be chance at this sample size.';
       }
     }
     if (f.status === 'ADDED' && fromC !== undefined) {
       const share = fromC.present / Math.max(1, fromC.total);
-      if ((1 - share) ** accB.attrSample.length > ctx.o.alpha) {
+      if ((1 - share) ** size > ctx.o.alpha) {
         severity = 'info';
         note = ' Its absence from the baseline can be chance at this sample size.';
       }
     }
     if (where === 'resource') {
-      const service = labelOfPathText(pathText);
       const seenKey = `${service}\0${f.key}\0${f.status}`;
       if (ctx.resourceSeen.has(seenKey)) continue;
       ctx.resourceSeen.add(seenKey);
     }
     ctx.findings.push(attributeFinding(f, severity, note, root, pathText, where));
   }
-}
-
-/** The service of the last label of a path text (labels start with the service). */
-function labelOfPathText(pathText: string): string {
-  const last = pathText.slice(pathText.lastIndexOf(' > ') + 3);
-  return last.split(' ')[0] ?? '';
 }
 
 function attributeFinding(

@@ -45,6 +45,15 @@ function severityTag(f: TraceFinding, color: boolean): string {
 
 const MAX_INFO_LINES = 5;
 
+// C0 and C1 control characters (and DEL): span and service names come from the data and must not drive the terminal.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** Text from the data, made safe for a terminal: control characters become U+FFFD. */
+function clean(s: string): string {
+  return s.replace(CONTROL, '\uFFFD');
+}
+
 /** Terminal summary lines (joined with newlines, no trailing newline). ANSI colour only when `color` is true. */
 export function renderTracesText(c: TraceComparison, opts: { readonly color: boolean }): string {
   const { color } = opts;
@@ -57,13 +66,13 @@ export function renderTracesText(c: TraceComparison, opts: { readonly color: boo
   for (const f of c.findings) {
     if (f.severity === 'info' && ++infos > MAX_INFO_LINES) continue;
     lines.push(
-      `  ${severityTag(f, color)} ${f.code}  ${f.root}${f.path !== undefined && f.path !== f.root ? `  [${f.path}]` : ''}`,
+      `  ${severityTag(f, color)} ${f.code}  ${clean(f.root)}${f.path !== undefined && f.path !== f.root ? `  [${clean(f.path)}]` : ''}`,
     );
-    lines.push(`       ${f.message}`);
+    lines.push(`       ${clean(f.message)}`);
     if (f.fix !== undefined && f.severity !== 'info') {
       const [first, ...rest] = f.fix.split('\n');
-      lines.push(`       ${paint(color, ANSI.dim, 'fix:')} ${first ?? ''}`);
-      for (const r of rest) lines.push(`            ${r}`);
+      lines.push(`       ${paint(color, ANSI.dim, 'fix:')} ${clean(first ?? '')}`);
+      for (const r of rest) lines.push(`            ${clean(r)}`);
     }
   }
   if (infos > MAX_INFO_LINES)
@@ -79,7 +88,7 @@ export function renderTracesText(c: TraceComparison, opts: { readonly color: boo
         : r.status === 'baseline'
           ? `${fmtInt(r.baselineTraces)} baseline traces, none in the candidate`
           : `${fmtInt(r.candidateTraces)} candidate traces, none in the baseline${r.splitFrom !== undefined ? ` (split off ${r.splitFrom.root})` : ''}`;
-    lines.push(`    ${tag} ${r.root}  ${paint(color, ANSI.dim, where)}`);
+    lines.push(`    ${tag} ${clean(r.root)}  ${paint(color, ANSI.dim, clean(where))}`);
   }
   return lines.join('\n');
 }
@@ -107,6 +116,7 @@ const INDENT = 18;
 const TREE_WIDTH = 940;
 const LABEL_END = 600;
 const CHAR_W = 7.2;
+const MIN_NODE_WIDTH = 120;
 
 function cut(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, Math.max(1, max - 1))}…` : s;
@@ -143,6 +153,11 @@ function flatten(tree: PathDiff): Row[] {
 /** The aligned path tree of one root operation as an inline SVG. */
 function treeSvg(r: RootComparison): string {
   const rows = flatten(r.tree);
+  // Deep trees get a narrower indent so that the deepest node keeps MIN_NODE_WIDTH.
+  let maxDepth = 0;
+  for (const row of rows) maxDepth = Math.max(maxDepth, row.depth);
+  const indent =
+    maxDepth > 0 ? Math.min(INDENT, Math.floor((100 * (LABEL_END - 4 - MIN_NODE_WIDTH)) / maxDepth) / 100) : INDENT;
   const top = 44;
   const height = top + rows.length * ROW + 8;
   const out: string[] = [];
@@ -166,10 +181,10 @@ function treeSvg(r: RootComparison): string {
   );
   rows.forEach((row, i) => {
     const y = top + i * ROW;
-    const x = 4 + row.depth * INDENT;
+    const x = 4 + row.depth * indent;
     if (row.parentRow >= 0) {
       const parent = rows[row.parentRow] as Row;
-      const px = 4 + parent.depth * INDENT + 6;
+      const px = 4 + parent.depth * indent + 6;
       const py = top + row.parentRow * ROW + ROW - 4;
       out.push(`<path d="M${px} ${py} V${y + ROW / 2 - 2} H${x}" fill="none" stroke="#afb8c1" stroke-width="1"/>`);
     }
@@ -177,7 +192,7 @@ function treeSvg(r: RootComparison): string {
   rows.forEach((row, i) => {
     const n = row.node;
     const y = top + i * ROW;
-    const x = 4 + row.depth * INDENT;
+    const x = 4 + row.depth * indent;
     const st = NODE_STYLE[n.status] ?? (NODE_STYLE['both'] as { fill: string; stroke: string; word: string });
     const w = LABEL_END - x;
     // Reached across services without CLIENT/SERVER kinds in the candidate but not in the baseline.

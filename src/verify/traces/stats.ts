@@ -163,8 +163,8 @@ export function clusteredProportionP(a: Clustered, b: Clustered): number {
   if (se === 0) return d === 0 ? 1 : 0;
   // Continuity correction on the effective sample sizes (spans / design effect): with few failing traces the normal
   // approximation is otherwise too eager.
-  const binomial = p0 * (1 - p0);
-  const cc = 0.5 * ((va * a.spans) / binomial / a.spans + (vb * b.spans) / binomial / b.spans);
+  // 1 / effective size = variance / p0(1 - p0).
+  const cc = (0.5 * (va + vb)) / (p0 * (1 - p0));
   return Math.min(1, 2 * (1 - normalCdf(Math.max(0, d - cc) / se)));
 }
 
