@@ -318,4 +318,83 @@ describe('verify CLI on OTLP JSON lines files', () => {
     const plain = await run(['--baseline', base, '--candidate', cand], { NO_COLOR: '1' });
     assert.ok(!plain.stdout.includes(String.fromCharCode(27)));
   });
+
+  it('usage errors exit 78, never 1 (FAIL): an unwritable --out, Prometheus-only flags without --prometheus', async () => {
+    const unwritable = await run([
+      '--baseline',
+      base,
+      '--candidate',
+      cand,
+      '--out',
+      join(dir.path, 'no/such/dir/r.txt'),
+    ]);
+    assert.equal(unwritable.code, 78, unwritable.stderr);
+    assert.match(unwritable.stderr, /--out .*cannot write the report/);
+    const stray = await run(['--baseline', base, '--candidate', cand, '--start', '2026-01-01T00:00:00Z']);
+    assert.equal(stray.code, 78, stray.stderr);
+    assert.match(stray.stderr, /--start only apply with --prometheus/);
+    const input = await run(['--baseline', base, '--candidate', cand, '--input', base]);
+    assert.equal(input.code, 78, input.stderr);
+    const bogus = await run(['--bogus-flag']);
+    assert.equal(bogus.code, 78);
+    // A candidate in the wrong format (Prometheus text) is an input error, not "every metric MISSING" (exit 1).
+    const text = write('metrics.prom', ['# TYPE x counter', 'x_total 1', 'y 2']);
+    const wrong = await run(['--baseline', base, '--candidate', text]);
+    assert.equal(wrong.code, 78, wrong.stderr);
+    assert.match(
+      wrong.stderr,
+      /metrics\.prom: none of its 3 line\(s\) is an OTLP JSON request \(first: .*metrics\.prom:1:/,
+    );
+  });
+
+  it('a stray timestamp (1 ns after the epoch) is dropped and counted, not a grid over decades; a tiny --step is 78', async () => {
+    const stray = requestToJson('metrics', {
+      resourceMetrics: [
+        {
+          resource: { attributes: [], droppedAttributesCount: 0 },
+          schemaUrl: '',
+          scopeMetrics: [
+            {
+              scope: { name: 'app', version: '', attributes: [], droppedAttributesCount: 0 },
+              schemaUrl: '',
+              metrics: [
+                {
+                  name: 'queue.depth',
+                  description: '',
+                  unit: '1',
+                  metadata: [],
+                  data: {
+                    type: 'gauge',
+                    dataPoints: [
+                      { attributes: [], startTimeUnixNano: 0n, timeUnixNano: 1n, value: 5, exemplars: [], flags: 0 },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const withStray = write('stray.jsonl', [...metricsLines({ version: '1.0', seed: 1 }), stray]);
+    const r = await run(['--baseline', withStray, '--candidate', cand, '--format', 'json']);
+    assert.ok(r.code === 0 || r.code === 2, `exit ${r.code}: ${r.stderr.slice(0, 500)}`);
+    const rep = JSON.parse(r.stdout) as VerifyReport;
+    assert.equal(rep.metrics?.dropped.baseline['timestamp far from the other points'], 1);
+    assert.ok((rep.metrics?.window.baseline[0] ?? 0) > 1_000_000_000);
+    const tiny = await run(['--baseline', base, '--candidate', cand, '--step', '0.0001']);
+    assert.equal(tiny.code, 78, tiny.stderr);
+    assert.match(tiny.stderr, /use a larger --step/);
+  });
+
+  it('control characters from the inputs never reach the terminal in the text report', async () => {
+    const evil = write(
+      'evil.jsonl',
+      metricsLines({ version: '1.0', seed: 1, requestsName: 'app.\u001b]0;pwned\u0007\u001b[2J' }),
+    );
+    const r = await run(['--baseline', evil, '--candidate', cand, '--no-color']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(!r.stdout.includes('\u001b') && !r.stdout.includes('\u0007'), r.stdout);
+    assert.match(r.stdout, /app\.\\x1b\]0;pwned\\x07\\x1b\[2J/);
+  });
 });

@@ -19,8 +19,11 @@ const arg = (name: string, dflt: number): number => {
 };
 const POINTS = arg('--points', 1_000_000);
 const SPANS = arg('--spans', 100_000);
-const METRICS = 1000;
-const SERIES = 10;
+// `--long`: the same number of points as 2 metrics × 1 series × 250,000 steps, windows an hour apart (unpaired
+// design): the shape where the m·n pairwise differences of the ratio test used to blow up.
+const LONG = args.includes('--long');
+const METRICS = LONG ? 2 : 1000;
+const SERIES = LONG ? 1 : 10;
 const STEPS = Math.max(10, Math.round(POINTS / 2 / METRICS / SERIES));
 
 function rss(): number {
@@ -28,9 +31,9 @@ function rss(): number {
 }
 
 /** One side's file: METRICS metrics × SERIES series × STEPS steps, one export request per step. */
-function writeSide(file: string, seed: number): number {
+function writeSide(file: string, seed: number, shift = 0): number {
   const rnd = prng(seed);
-  const t0 = 1_760_000_000;
+  const t0 = 1_760_000_000 + shift;
   const lines: string[] = [];
   let points = 0;
   for (let s = 0; s < STEPS; s++) {
@@ -79,7 +82,8 @@ async function main(): Promise<void> {
   if (vi >= 0) return verifyPhase(args[vi + 1] as string, Number(args[vi + 2]));
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-verify-'));
   try {
-    const points = writeSide(join(dir, 'baseline.jsonl'), 1) + writeSide(join(dir, 'candidate.jsonl'), 2);
+    const points =
+      writeSide(join(dir, 'baseline.jsonl'), 1) + writeSide(join(dir, 'candidate.jsonl'), 2, LONG ? 3600 : 0);
     execFileSync(process.execPath, [fileURLToPath(import.meta.url), ...args, '--verify-dir', dir, String(points)], {
       stdio: 'inherit',
     });
@@ -101,7 +105,7 @@ async function verifyPhase(dir: string, points: number): Promise<void> {
     const ms = performance.now() - t0;
     const rssMetrics = rss();
     process.stdout.write(
-      `metrics: ${points.toLocaleString('en-US')} points (${METRICS} metrics × ${SERIES} series × ${STEPS} steps × 2 sides) ` +
+      `metrics: ${points.toLocaleString('en-US')} points (${METRICS} metrics × ${SERIES} series × ${STEPS} steps × 2 sides, ${rep.metrics?.design}) ` +
         `verified in ${(ms / 1000).toFixed(2)} s = ${Math.round(points / (ms / 1000)).toLocaleString('en-US')} points/s; ` +
         `${rep.metrics?.counts.series.tested} series tests; verdict ${rep.verdict}; peak RSS ${rssMetrics.toFixed(0)} MiB (before: ${rssBefore.toFixed(0)} MiB)\n`,
     );

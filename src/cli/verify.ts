@@ -152,6 +152,18 @@ function program(): Command {
 }
 
 async function buildSource(f: Flags): Promise<SourceSpec> {
+  if (f.prometheus === undefined) {
+    // Prometheus-only flags would otherwise be ignored silently and the run would compare something else.
+    const stray = [
+      ...(f.match.length > 0 ? ['--match'] : []),
+      ...(f.start !== undefined ? ['--start'] : []),
+      ...(f.end !== undefined ? ['--end'] : []),
+    ];
+    if (stray.length > 0) throw new UsageError(`${stray.join(', ')} only apply with --prometheus URL`);
+  }
+  if (f.input.length > 0 && f.splitBy === undefined) {
+    throw new UsageError('--input FILE needs --split-by KEY (for two files use --baseline FILE --candidate FILE)');
+  }
   if (f.prometheus !== undefined) {
     if (f.splitBy === undefined || f.baseline === undefined || f.candidate === undefined) {
       throw new UsageError('--prometheus needs --split-by LABEL --baseline VALUE --candidate VALUE');
@@ -283,7 +295,12 @@ export async function verifyMain(argv: readonly string[]): Promise<number> {
       }
     }
     if (f.out !== undefined) {
-      writeFileSync(f.out, text);
+      try {
+        writeFileSync(f.out, text);
+      } catch (e) {
+        // Exit 1 means FAIL: an unwritable report path is a usage error, not a verdict.
+        throw new UsageError(`--out ${f.out}: cannot write the report: ${(e as Error).message}`);
+      }
       process.stderr.write(`verify: ${rep.verdict}, score ${rep.score.toFixed(1)}; report written to ${f.out}\n`);
     } else process.stdout.write(text);
     switch (rep.verdict) {

@@ -121,6 +121,19 @@ async function loadSides(
       const b = await readJsonLines(source.baseline, emptySet(), (n) => progress(`${source.baseline}: ${n} lines`));
       progress(`reading ${source.candidate}`);
       const c = await readJsonLines(source.candidate, emptySet(), (n) => progress(`${source.candidate}: ${n} lines`));
+      // A file none of whose lines could be read is the wrong file or format (Prometheus text, protobuf): an input
+      // error, not a verdict (every metric would otherwise be MISSING and the run FAIL).
+      for (const [file, r] of [
+        [source.baseline, b],
+        [source.candidate, c],
+      ] as const) {
+        if (r.stats.refused > 0 && r.stats.accepted === 0) {
+          const first = r.set.issues[0];
+          throw new VerifyInputError(
+            `${file}: none of its ${r.stats.refused} line(s) is an OTLP JSON request${first !== undefined ? ` (first: ${first.file}:${first.line}: ${first.message})` : ''}`,
+          );
+        }
+      }
       return { baseline: b.set, candidate: c.set, names: [source.baseline, source.candidate] };
     }
     case 'split': {

@@ -31,9 +31,18 @@ export function emptySet(): TelemetrySet {
 
 const MAX_ISSUES_KEPT = 100;
 
-function pushIssue(set: TelemetrySet, issue: InputIssue, counter: { n: number }): void {
+/** `n`: malformed lines of one file; `kept`: how many of them are listed (the first 100 per file). */
+interface IssueCounter {
+  n: number;
+  kept?: number;
+}
+
+function pushIssue(set: TelemetrySet, issue: InputIssue, counter: IssueCounter): void {
   counter.n++;
-  if (set.issues.length < MAX_ISSUES_KEPT) set.issues.push(issue);
+  if ((counter.kept ?? 0) < MAX_ISSUES_KEPT) {
+    set.issues.push(issue);
+    counter.kept = (counter.kept ?? 0) + 1;
+  }
 }
 
 /**
@@ -52,7 +61,13 @@ export function detectSignal(line: string): 'metrics' | 'traces' | 'logs' | unde
 }
 
 /** Adds one line (1-based `lineNo`) of `file` to `set`. Returns false when the line was refused. */
-export function addLine(set: TelemetrySet, file: string, lineNo: number, line: string, counter = { n: 0 }): boolean {
+export function addLine(
+  set: TelemetrySet,
+  file: string,
+  lineNo: number,
+  line: string,
+  counter: IssueCounter = { n: 0 },
+): boolean {
   const text = line.trim();
   if (text === '') return true;
   const signal = detectSignal(text);
@@ -89,6 +104,8 @@ export function addLine(set: TelemetrySet, file: string, lineNo: number, line: s
 export interface ReadStats {
   readonly lines: number;
   readonly refused: number;
+  /** Non-blank lines read as OTLP requests (metrics, spans or logs). */
+  readonly accepted: number;
 }
 
 /** Reads an OTLP JSON lines file; malformed lines become issues (file:line), the rest is kept. */
@@ -107,24 +124,25 @@ export async function readJsonLines(
   await opened;
   const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNo = 0;
-  const counter = { n: 0 };
+  let accepted = 0;
+  const counter: IssueCounter = { n: 0, kept: 0 };
   try {
     for await (const line of rl) {
       lineNo++;
-      addLine(set, file, lineNo, line, counter);
+      if (addLine(set, file, lineNo, line, counter) && line.trim() !== '') accepted++;
       if (onProgress !== undefined && lineNo % 5000 === 0) onProgress(lineNo);
     }
   } catch (e) {
     throw new VerifyInputError(`cannot read ${file}: ${(e as Error).message}`);
   }
-  if (counter.n > set.issues.filter((i) => i.file === file).length) {
+  if (counter.n > (counter.kept ?? 0)) {
     set.issues.push({
       file,
       line: lineNo,
       message: `${counter.n} malformed line(s) in total; only the first ${MAX_ISSUES_KEPT} are listed`,
     });
   }
-  return { set, stats: { lines: lineNo, refused: counter.n } };
+  return { set, stats: { lines: lineNo, refused: counter.n, accepted } };
 }
 
 // ---------------------------------------------------------------- split by attribute

@@ -10,6 +10,7 @@ import {
   globToRegExp,
   matchesAny,
 } from './attributes.js';
+import { VerifyInputError } from './input.js';
 import { canonKey, type RenameRules, unitSuspicion } from './normalize.js';
 import { accumulate, type Extracted, type Family, type FamilyKind, type Grid, makeGrid } from './series.js';
 import {
@@ -187,8 +188,16 @@ interface SideCtx {
   readonly to: number;
 }
 
+/** More steps than this per side would need gigabytes of per-series accumulators: a usage error, not a crash. */
+const MAX_STEPS = 1_000_000;
+
 function sideCtx(x: Extracted, step: number): SideCtx {
   const grid = makeGrid(x.tMin, x.tMax, step, x.interval);
+  if (grid.n > MAX_STEPS) {
+    throw new VerifyInputError(
+      `a step of ${step} s over a ${Math.round(x.tMax - x.tMin)} s window gives ${grid.n} steps (at most ${MAX_STEPS}): use a larger --step`,
+    );
+  }
   const trim = grid.n >= 5 ? 1 : 0;
   return { grid, from: trim, to: grid.n - 1 - trim };
 }
@@ -330,6 +339,7 @@ function testSeries(
         alpha: opts.alpha,
         stepBaseline: bCtx.grid.step,
         stepCandidate: cCtx.grid.step,
+        minPoints: opts.minPoints,
       },
     );
   } else if (bVals.some((x) => x < 0) || cVals.some((x) => x < 0)) {
@@ -579,8 +589,9 @@ export function compareMetrics(base: Extracted, cand: Extracted, opts: MetricsOp
     for (const s of series) {
       if (s.id !== 'total') continue;
       const why = unitSuspicion(s.ratio);
-      if (why !== undefined && s.statistic !== 'rate' && s.statistic !== 'count rate')
-        hints.push(`${s.statistic} ratio ${fmtRatio(s.ratio)}: ${why}`);
+      // Event counts ×1000 are not a unit mix-up, but a counter of seconds or bytes can be (rate of cpu time, io).
+      const countsEvents = s.statistic === 'count rate' || (s.statistic === 'rate' && c.baseUnit === '');
+      if (why !== undefined && !countsEvents) hints.push(`${s.statistic} ratio ${fmtRatio(s.ratio)}: ${why}`);
     }
     results.push({
       ...common,

@@ -216,9 +216,26 @@ export type MappingResult =
   | { readonly kind: 'drop' }
   | { readonly kind: 'map'; readonly name: string; readonly labels: Record<string, string> };
 
-/** First matching rule wins (statsd_exporter semantics); undefined when no rule matches. */
-export function applyMapping(rules: readonly StatsdMappingRule[], name: string): MappingResult | undefined {
+/** statsd_exporter's `match_metric_type` values and their aliases (`timer` and `histogram` are observers). */
+export type StatsdMetricType = 'counter' | 'gauge' | 'observer';
+
+function sameMetricType(want: string, got: StatsdMetricType | undefined): boolean {
+  if (got === undefined) return true;
+  const w = want.toLowerCase();
+  return (w === 'timer' || w === 'histogram' || w === 'summary' || w === 'distribution' ? 'observer' : w) === got;
+}
+
+/**
+ * First matching rule wins (statsd_exporter semantics); undefined when no rule matches. A rule with
+ * `match_metric_type` only matches metrics of that type (when `type` is known).
+ */
+export function applyMapping(
+  rules: readonly StatsdMappingRule[],
+  name: string,
+  type?: StatsdMetricType,
+): MappingResult | undefined {
   for (const r of rules) {
+    if (r.matchMetricType !== undefined && !sameMetricType(r.matchMetricType, type)) continue;
     const m = r.match.exec(name);
     if (m === null) continue;
     if (r.drop) return { kind: 'drop' };
@@ -265,6 +282,41 @@ const UNITS: Readonly<Record<string, UnitInfo>> = {
   '%': { dim: 'ratio', factor: 0.01, base: '1' },
 };
 
+/** Spelled-out units some SDKs write instead of UCUM (Micrometer: `milliseconds`, `seconds`, `bytes`). */
+const UNIT_WORDS: Readonly<Record<string, string>> = {
+  nanosecond: 'ns',
+  nanoseconds: 'ns',
+  microsecond: 'us',
+  microseconds: 'us',
+  μs: 'us',
+  millisecond: 'ms',
+  milliseconds: 'ms',
+  msec: 'ms',
+  second: 's',
+  seconds: 's',
+  sec: 's',
+  minute: 'min',
+  minutes: 'min',
+  hour: 'h',
+  hours: 'h',
+  day: 'd',
+  days: 'd',
+  byte: 'By',
+  bytes: 'By',
+  kibibytes: 'KiBy',
+  mebibytes: 'MiBy',
+  gibibytes: 'GiBy',
+  kilobytes: 'KBy',
+  megabytes: 'MBy',
+  gigabytes: 'GBy',
+  percent: '%',
+  ratio: '1',
+};
+
+function unitInfo(u: string): UnitInfo | undefined {
+  return UNITS[u] ?? UNITS[UNIT_WORDS[u.toLowerCase()] ?? ''];
+}
+
 /** The base unit and factor of a UCUM unit (`ms` -> s × 0.001, `KiBy/s` -> By/s × 1024); annotations count as ''. */
 export function unitScale(unit: string): { readonly base: string; readonly factor: number } {
   const clean = unit.replace(/\{[^}]*\}/g, '').trim();
@@ -272,9 +324,9 @@ export function unitScale(unit: string): { readonly base: string; readonly facto
   const slash = clean.indexOf('/');
   const main = slash < 0 ? clean : clean.slice(0, slash);
   const per = slash < 0 ? '' : clean.slice(slash + 1);
-  const mi = main === '' ? { base: '', factor: 1 } : (UNITS[main] ?? { base: main, factor: 1 });
+  const mi = main === '' ? { base: '', factor: 1 } : (unitInfo(main) ?? { base: main, factor: 1 });
   if (per === '') return { base: mi.base, factor: mi.factor };
-  const pi = UNITS[per] ?? { base: per, factor: 1 };
+  const pi = unitInfo(per) ?? { base: per, factor: 1 };
   return { base: `${mi.base}/${pi.base}`, factor: mi.factor / pi.factor };
 }
 

@@ -16,6 +16,19 @@ function paint(on: boolean, c: keyof typeof CODES, s: string): string {
   return on ? `\u001b[${CODES[c]}m${s}\u001b[0m` : s;
 }
 
+/**
+ * Names, values and messages come from the inputs: control characters (an ESC in a metric name or attribute value)
+ * are shown as `\xNN` so they cannot drive the terminal.
+ */
+function safe(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.charCodeAt(0);
+    out += (c < 0x20 && c !== 0x0a) || (c >= 0x7f && c <= 0x9f) ? `\\x${c.toString(16).padStart(2, '0')}` : ch;
+  }
+  return out;
+}
+
 function statusColor(s: string): keyof typeof CODES {
   switch (s) {
     case 'PASS':
@@ -39,24 +52,24 @@ function metricLine(r: MetricResult, color: boolean): string[] {
     .map((s) => `${s.statistic} ${fmtRatio(s.ratio)} [${fmtRatio(s.ci[0])}, ${fmtRatio(s.ci[1])}]`)
     .join('; ');
   out.push(
-    `  ${paint(color, col, tag.padEnd(12))} ${r.critical ? '(critical) ' : ''}${r.name}${r.names.baseline[0] !== undefined && r.names.baseline[0] !== r.name ? ` (was ${r.names.baseline[0]})` : ''}${vals ? `  ${vals}` : ''}`,
+    `  ${paint(color, col, tag.padEnd(12))} ${r.critical ? '(critical) ' : ''}${safe(r.name)}${r.names.baseline[0] !== undefined && r.names.baseline[0] !== r.name ? ` (was ${safe(r.names.baseline[0])})` : ''}${vals ? `  ${vals}` : ''}`,
   );
   for (const s of r.series) {
     if (s.id !== 'total' && s.verdict === 'DIFFERENT') {
       out.push(
-        `      series ${s.id}: ${s.statistic} ratio ${fmtRatio(s.ratio)} [${fmtRatio(s.ci[0])}, ${fmtRatio(s.ci[1])}]`,
+        `      series ${safe(s.id)}: ${s.statistic} ratio ${fmtRatio(s.ratio)} [${fmtRatio(s.ci[0])}, ${fmtRatio(s.ci[1])}]`,
       );
     }
   }
   for (const f of r.attributes) {
     const sev = attrSeverity(f.status);
     if (sev === 'info' && f.status !== 'RENAMED') continue;
-    out.push(`      ${paint(color, sev === 'fail' ? 'red' : 'yellow', f.status)} ${f.detail}`);
+    out.push(`      ${paint(color, sev === 'fail' ? 'red' : 'yellow', f.status)} ${safe(f.detail)}`);
     if (f.fix !== undefined && sev === 'fail') {
-      for (const line of f.fix.split('\n')) out.push(`        ${paint(color, 'dim', line)}`);
+      for (const line of f.fix.split('\n')) out.push(`        ${paint(color, 'dim', safe(line))}`);
     }
   }
-  for (const h of r.hints) out.push(`      ${paint(color, 'dim', h)}`);
+  for (const h of r.hints) out.push(`      ${paint(color, 'dim', safe(h))}`);
   return out;
 }
 
@@ -64,12 +77,12 @@ export function renderText(rep: VerifyReport, opts: TextOptions): string {
   const c = opts.color;
   const lines: string[] = [];
   lines.push(
-    `${paint(c, 'bold', 'switchyard verify')}: ${paint(c, statusColor(rep.verdict), rep.verdict)}  score ${rep.score.toFixed(1)}  (${rep.inputs.baseline} -> ${rep.inputs.candidate})`,
+    `${paint(c, 'bold', 'switchyard verify')}: ${paint(c, statusColor(rep.verdict), rep.verdict)}  score ${rep.score.toFixed(1)}  (${safe(rep.inputs.baseline)} -> ${safe(rep.inputs.candidate)})`,
   );
-  for (const r of rep.reasons) lines.push(`  - ${r}`);
+  for (const r of rep.reasons) lines.push(`  - ${safe(r)}`);
   if (rep.inputs.issues.length > 0) {
     lines.push(paint(c, 'yellow', `input: ${rep.inputs.issues.length} problem line(s) skipped`));
-    for (const i of rep.inputs.issues.slice(0, 10)) lines.push(`  ${i.file}:${i.line}: ${i.message}`);
+    for (const i of rep.inputs.issues.slice(0, 10)) lines.push(`  ${safe(i.file)}:${i.line}: ${safe(i.message)}`);
   }
   const m = rep.metrics;
   if (m !== undefined) {

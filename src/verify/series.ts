@@ -2,7 +2,14 @@
 import { attrsKey } from '../metrics/attrs.js';
 import { AggregationTemporality, type KeyValue, type ResourceMetrics } from '../pdata/model.js';
 import { globToRegExp } from './attributes.js';
-import { applyMapping, canonicalMetric, type RenameRules, type StatsdMappingRule, unitScale } from './normalize.js';
+import {
+  applyMapping,
+  canonicalMetric,
+  type RenameRules,
+  type StatsdMappingRule,
+  type StatsdMetricType,
+  unitScale,
+} from './normalize.js';
 
 /** How values are compared: counters as per-step increments (rates), gauges as levels, histograms as count + mean. */
 export type FamilyKind = 'counter' | 'gauge' | 'histogram';
@@ -53,6 +60,9 @@ export interface Extracted {
 
 const nsToS = (ns: bigint): number => Number(ns) / 1e9;
 
+/** Points further than this from a side's median time are dropped (31 days: longer than any comparison window). */
+export const MAX_SPREAD_S = 31 * 86_400;
+
 function num(v: number | bigint | undefined): number {
   return v === undefined ? Number.NaN : Number(v);
 }
@@ -75,6 +85,14 @@ export function extractFamilies(rms: readonly ResourceMetrics[], opts: ExtractOp
     dropped[why] = (dropped[why] ?? 0) + n;
   };
   const unitOverrides = (opts.units ?? []).map((u) => ({ re: globToRegExp(u.glob), unit: u.unit }));
+  // Metric renames are written with OTel names (`http.server.duration`), but the same metric may arrive spelled the
+  // Prometheus or StatsD way (`http_server_duration_seconds`): renames apply to canonical names too.
+  const canonRenames = new Map<string, string>();
+  for (const [from, to] of opts.rules.metrics) {
+    const a = canonicalMetric(from, '').canon;
+    const b = canonicalMetric(to, '').canon;
+    if (a !== '' && b !== '' && a !== b) canonRenames.set(a, b);
+  }
   let tMin = Number.POSITIVE_INFINITY;
   let tMax = Number.NEGATIVE_INFINITY;
   const gaps: number[] = [];
@@ -89,7 +107,15 @@ export function extractFamilies(rms: readonly ResourceMetrics[], opts: ExtractOp
         let name = m.name;
         let extra: KeyValue[] = [];
         if (opts.mapping !== undefined && opts.mapping.length > 0) {
-          const mapped = applyMapping(opts.mapping, name);
+          const type: StatsdMetricType =
+            data.type === 'sum'
+              ? data.isMonotonic
+                ? 'counter'
+                : 'gauge'
+              : data.type === 'gauge'
+                ? 'gauge'
+                : 'observer';
+          const mapped = applyMapping(opts.mapping, name, type);
           if (mapped?.kind === 'drop') {
             drop('mapping drop', data.dataPoints.length);
             continue;
@@ -129,7 +155,8 @@ export function extractFamilies(rms: readonly ResourceMetrics[], opts: ExtractOp
             throw new Error(`unknown metric data ${String(never)}`);
           }
         }
-        const canonical = canonicalMetric(name, m.unit);
+        const canonical0 = canonicalMetric(name, m.unit);
+        const canonical = { canon: canonRenames.get(canonical0.canon) ?? canonical0.canon, unit: canonical0.unit };
         let unit = canonical.unit;
         const override = unitOverrides.find((u) => u.re.test(m.name) || u.re.test(name));
         if (override !== undefined) unit = override.unit;
@@ -187,6 +214,46 @@ export function extractFamilies(rms: readonly ResourceMetrics[], opts: ExtractOp
           if (t < tMin) tMin = t;
           if (t > tMax) tMax = t;
         }
+      }
+    }
+  }
+  // A stray timestamp (0, a clock far off, seconds written as nanoseconds) would stretch the common step grid over
+  // decades and exhaust memory: points more than MAX_SPREAD_S from the median time are dropped and counted.
+  if (tMax - tMin > MAX_SPREAD_S) {
+    let total = 0;
+    for (const fam of families.values()) for (const st of fam.streams.values()) total += st.t.length;
+    const all = new Float64Array(total);
+    let i = 0;
+    for (const fam of families.values()) for (const st of fam.streams.values()) for (const t of st.t) all[i++] = t;
+    all.sort();
+    const mid = all[Math.floor(total / 2)] as number;
+    tMin = Number.POSITIVE_INFINITY;
+    tMax = Number.NEGATIVE_INFINITY;
+    for (const fam of families.values()) {
+      for (const st of fam.streams.values()) {
+        const keep: number[] = [];
+        for (let j = 0; j < st.t.length; j++) {
+          const t = st.t[j] as number;
+          if (Math.abs(t - mid) <= MAX_SPREAD_S) {
+            keep.push(j);
+            if (t < tMin) tMin = t;
+            if (t > tMax) tMax = t;
+          }
+        }
+        if (keep.length === st.t.length) continue;
+        const gone = st.t.length - keep.length;
+        drop('timestamp far from the other points', gone);
+        fam.points -= gone;
+        const pick = (xs: number[]): void => {
+          if (xs.length === 0) return;
+          const kept = keep.map((j) => xs[j] as number);
+          xs.length = 0;
+          for (const x of kept) xs.push(x);
+        };
+        pick(st.t);
+        pick(st.start);
+        pick(st.v);
+        pick(st.s);
       }
     }
   }
@@ -252,7 +319,7 @@ function stepOf(g: Grid, t: number): number {
 /**
  * Adds one stream's per-step contribution into accumulators of a series:
  * counters: increments (delta points as they are; cumulative points as differences, a decrease is a reset and the
- * new value is the increment; the first cumulative point counts in full when it carries a start time);
+ * new value is the increment; the first cumulative point counts in full when it carries a start time before its time);
  * gauges: sum and count of the values per step; histograms: count and sum increments.
  */
 export function accumulate(
@@ -286,7 +353,10 @@ export function accumulate(
     let dv: number;
     let ds: number;
     if (i === 0) {
-      if (!((st.start[0] as number) > 0)) continue;
+      // Counted only over a known interval: no start time, or start = time (what a Prometheus scrape without a
+      // created timestamp gives: the value is the lifetime total of the process) is a level, not an increase.
+      const s0 = st.start[0] as number;
+      if (!(s0 > 0 && s0 < (st.t[0] as number))) continue;
       dv = v;
       ds = s;
     } else {

@@ -7,6 +7,7 @@ import {
   normalCdf,
   normalQuantile,
   pairedRatioEquivalence,
+  pairwiseDiffSelector,
   rateFromCounter,
   rateRatioEquivalence,
   ratioEquivalence,
@@ -321,6 +322,12 @@ describe('rateRatioEquivalence (zero-heavy counters)', () => {
     assert.equal(r.direction, 'HIGH');
     assert.equal(rateRatioEquivalence(steps(60, 0), steps(60, 0), o).verdict, 'EQUIVALENT');
   });
+  it('honours --min-points like the ratio tests: 10 steps are too few at min-points 20', () => {
+    assert.equal(rateRatioEquivalence(steps(10, 20_000), steps(10, 10_000), o).direction, 'LOW');
+    const short = rateRatioEquivalence(steps(10, 20_000), steps(10, 10_000), { ...o, minPoints: 20 });
+    assert.equal(short.verdict, 'INCONCLUSIVE');
+    assert.match(short.note ?? '', /fewer than 20 steps/);
+  });
   it('large counts: equal rates are EQUIVALENT, a 20% loss is DIFFERENT (LOW), different step lengths are rates', () => {
     assert.equal(rateRatioEquivalence(steps(60, 20_000), steps(60, 20_050), o).verdict, 'EQUIVALENT');
     assert.equal(rateRatioEquivalence(steps(60, 20_000), steps(60, 16_000), o).direction, 'LOW');
@@ -328,5 +335,31 @@ describe('rateRatioEquivalence (zero-heavy counters)', () => {
       rateRatioEquivalence(steps(60, 20_000), steps(30, 10_000), { stepBaseline: 60, stepCandidate: 60 }).verdict,
       'EQUIVALENT',
     );
+  });
+});
+
+describe('ratioEquivalence on long series (no m·n blow-up)', () => {
+  it('40,000 steps per side: no crash, the ratio and CI agree with the exact small-sample path', () => {
+    const rnd = prng(7);
+    const make = (n: number, level: number): number[] =>
+      Array.from({ length: n }, () => level * (1 + 0.1 * (rnd() - 0.5)));
+    const b = make(40_000, 100);
+    const c = make(40_003, 80);
+    const t0 = Date.now();
+    const r = ratioEquivalence(b, c);
+    assert.ok(Date.now() - t0 < 20_000, `took ${Date.now() - t0} ms`);
+    assert.equal(r.verdict, 'DIFFERENT');
+    assert.equal(r.direction, 'LOW');
+    assert.ok(Math.abs(r.ratio - 0.8) < 0.01, `ratio ${r.ratio}`);
+    // The selection path gives the same order statistics as sorting every difference.
+    const xs = make(1200, 10);
+    const ys = make(1000, 11);
+    const big = pairwiseDiffSelector(xs, ys);
+    const all: number[] = [];
+    for (const y of ys) for (const x of xs) all.push(y - x);
+    all.sort((p, q) => p - q);
+    for (const k of [0, 1, 17, 600_000, 599_999, 1_199_999]) {
+      assert.ok(Math.abs(big(k) - (all[k] as number)) < 1e-9, `k=${k}: ${big(k)} vs ${all[k]}`);
+    }
   });
 });

@@ -166,10 +166,49 @@ function tieTerm(pooled: readonly number[]): number {
   return sum;
 }
 
-function median(sorted: readonly number[]): number {
-  const n = sorted.length;
-  const mid = Math.floor(n / 2);
-  return n % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+/** Pairwise differences materialised and sorted up to this many (8 MB); above it, selection by bisection. */
+const MAX_MATERIALISED_DIFFS = 1_000_000;
+
+/**
+ * Returns k ↦ the k-th smallest (0-based) of the m·n differences y − x (y ∈ ys, x ∈ xs). Small inputs: sort all
+ * differences. Large inputs: bisection on the value, counting differences ≤ t with two pointers over the sorted samples
+ * (O((m+n)·log) per call, O(m+n) memory); the result is exact to the last bits of a double.
+ */
+export function pairwiseDiffSelector(xs: readonly number[], ys: readonly number[]): (k: number) => number {
+  const m = xs.length;
+  const n = ys.length;
+  if (m * n <= MAX_MATERIALISED_DIFFS) {
+    const diffs = new Float64Array(m * n);
+    let idx = 0;
+    for (const y of ys) for (const x of xs) diffs[idx++] = y - x;
+    diffs.sort();
+    return (k) => diffs[k] as number;
+  }
+  const a = Float64Array.from(xs).sort();
+  const b = Float64Array.from(ys).sort();
+  // #{(i, j): b[j] − a[i] ≤ t}: for each b[j] ascending, the a[i] ≥ b[j] − t form a suffix moving right.
+  const countLe = (t: number): number => {
+    let c = 0;
+    let i = 0;
+    for (let j = 0; j < n; j++) {
+      const lim = (b[j] as number) - t;
+      while (i < m && (a[i] as number) < lim) i++;
+      c += m - i;
+    }
+    return c;
+  };
+  return (k) => {
+    let lo = (b[0] as number) - (a[m - 1] as number); // the smallest difference: count ≥ 1
+    let hi = (b[n - 1] as number) - (a[0] as number); // the largest: count = m·n
+    if (countLe(lo) >= k + 1) return lo;
+    for (let it = 0; it < 200; it++) {
+      const mid = lo + (hi - lo) / 2;
+      if (mid <= lo || mid >= hi) break;
+      if (countLe(mid) >= k + 1) hi = mid;
+      else lo = mid;
+    }
+    return hi;
+  };
 }
 
 /**
@@ -297,11 +336,11 @@ export function ratioEquivalence(
   const df = effectiveN.baseline + effectiveN.candidate - 2;
   const inflate = Math.sqrt((1 + rho1) / (1 - rho1)) * (tQuantile(1 - alpha, df) / z);
 
-  const diffs = new Float64Array(m * n);
-  let idx = 0;
-  for (const y of lc) for (const x of lb) diffs[idx++] = y - x;
-  diffs.sort();
-  const theta = median(Array.from(diffs));
+  // The m·n pairwise differences are only materialised when small: on long series (a week at 15 s is 40,000 steps per
+  // side) they would need gigabytes, so order statistics are then selected from the two sorted samples instead.
+  const kth = pairwiseDiffSelector(lb, lc);
+  const mn = m * n;
+  const theta = mn % 2 === 1 ? kth((mn - 1) / 2) : (kth(mn / 2 - 1) + kth(mn / 2)) / 2;
   const ratio = Math.exp(theta);
 
   const N = m + n;
@@ -312,8 +351,8 @@ export function ratioEquivalence(
   if (k < 0 || varW <= 0) {
     return { ...withNotes, verdict: 'INCONCLUSIVE', ratio, ci: [0, Infinity], note: 'too few points for a CI' };
   }
-  const rawLo = diffs[k] as number;
-  const rawHi = diffs[m * n - 1 - k] as number;
+  const rawLo = kth(k);
+  const rawHi = kth(mn - 1 - k);
   const lo = theta - inflate * (theta - rawLo);
   const hi = theta + inflate * (rawHi - theta);
 
@@ -435,6 +474,8 @@ export interface RateRatioOptions {
   /** Step length of each side in seconds (the rate is Σcounts / (steps · step)). */
   stepBaseline: number;
   stepCandidate: number;
+  /** Fewer steps than this on either side ⇒ INCONCLUSIVE (as in `ratioEquivalence`); default 5. */
+  minPoints?: number;
 }
 
 /**
@@ -459,13 +500,14 @@ export function rateRatioEquivalence(
   const tc = c.length * opts.stepCandidate;
   const meanRatio = xb === 0 || tc === 0 ? Number.NaN : xc / tc / (xb / tb);
   const base = { meanRatio, rho1: 0, effectiveN: { baseline: b.length, candidate: c.length } };
-  if (b.length < 5 || c.length < 5) {
+  const minPoints = Math.max(5, opts.minPoints ?? 5);
+  if (b.length < minPoints || c.length < minPoints) {
     return {
       ...base,
       verdict: 'INCONCLUSIVE',
       ratio: Number.NaN,
       ci: [0, Infinity],
-      note: 'fewer than 5 steps per side',
+      note: `fewer than ${minPoints} steps per side`,
     };
   }
   if (xb === 0 && xc === 0) {
