@@ -133,10 +133,13 @@ export interface TargetsResult {
   readonly failures: readonly TargetFailure[];
 }
 
-function sortedRecord(pairs: Iterable<readonly [string, string]>): Record<string, string> {
-  const arr = [...pairs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+const byName = (a: readonly [string, string], b: readonly [string, string]): number =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+
+/** A record of pairs already in name order. */
+function record(pairs: Iterable<readonly [string, string]>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of arr) out[k] = v;
+  for (const [k, v] of pairs) out[k] = v;
   return out;
 }
 
@@ -192,25 +195,47 @@ type Populated =
   | { readonly kind: 'dropped'; readonly discovered: Map<string, string> }
   | { readonly kind: 'failed'; readonly discovered: Map<string, string>; readonly message: string };
 
+/** The labels a job sets on each of its targets unless the target has them (defaults), and its
+ * `__param_*` labels: the same for every target of a config, so built once per config. */
+const jobLabels = new WeakMap<
+  ScrapeTargetConfig,
+  { readonly defaults: readonly [string, string][]; readonly params: readonly [string, string][] }
+>();
+
+function jobLabelsOf(cfg: ScrapeTargetConfig) {
+  let j = jobLabels.get(cfg);
+  if (j === undefined) {
+    const params: [string, string][] = [];
+    for (const [k, v] of Object.entries(cfg.params)) {
+      const first = v[0];
+      if (first !== undefined) params.push([`__param_${k}`, first]);
+    }
+    j = {
+      defaults: [
+        ['job', cfg.jobName],
+        ['__scrape_interval__', formatDuration(cfg.scrapeIntervalMs)],
+        ['__scrape_timeout__', formatDuration(cfg.scrapeTimeoutMs)],
+        ['__metrics_path__', cfg.metricsPath],
+        ['__scheme__', cfg.scheme],
+      ],
+      params,
+    };
+    jobLabels.set(cfg, j);
+  }
+  return j;
+}
+
 /** PopulateLabels for one target's merged labels. */
 export function populateLabels(base: ReadonlyMap<string, string>, cfg: ScrapeTargetConfig): Populated {
   const lb = new Map(base);
-  const defaults: readonly [string, string][] = [
-    ['job', cfg.jobName],
-    ['__scrape_interval__', formatDuration(cfg.scrapeIntervalMs)],
-    ['__scrape_timeout__', formatDuration(cfg.scrapeTimeoutMs)],
-    ['__metrics_path__', cfg.metricsPath],
-    ['__scheme__', cfg.scheme],
-  ];
-  for (const [name, value] of defaults) {
+  const job = jobLabelsOf(cfg);
+  for (const [name, value] of job.defaults) {
     if ((base.get(name) ?? '') === '') lb.set(name, value);
   }
-  for (const [k, v] of Object.entries(cfg.params)) {
-    const first = v[0];
-    if (first !== undefined) lb.set(`__param_${k}`, first);
-  }
-  for (const [k, v] of [...lb]) if (v === '') lb.delete(k);
-  const discovered = new Map([...lb].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  for (const [k, v] of job.params) lb.set(k, v);
+  const entries: [string, string][] = [];
+  for (const e of lb) if (e[1] !== '') entries.push(e);
+  const discovered = new Map(entries.sort(byName));
   const relabeled = relabel(discovered, cfg.relabelConfigs);
   if (relabeled === undefined) return { kind: 'dropped', discovered };
   const fail = (message: string): Populated => ({ kind: 'failed', discovered, message });
@@ -252,7 +277,8 @@ export function computeTargets(groups: readonly TargetGroup[], cfg: ScrapeTarget
       const merged = new Map(Object.entries(target));
       for (const [k, v] of Object.entries(group.labels)) if (!merged.has(k)) merged.set(k, v);
       const p = populateLabels(merged, cfg);
-      const discoveredLabels = sortedRecord(p.discovered);
+      // populateLabels builds the discovered set in name order.
+      const discoveredLabels = record(p.discovered);
       switch (p.kind) {
         case 'dropped':
           dropped.push({ discoveredLabels, source: group.source });
@@ -261,13 +287,14 @@ export function computeTargets(groups: readonly TargetGroup[], cfg: ScrapeTarget
           failures.push({ discoveredLabels, source: group.source, message: p.message });
           break;
         case 'active': {
-          const internalLabels = sortedRecord(p.final);
+          const finalSorted = [...p.final].sort(byName);
+          const internalLabels = record(finalSorted);
           const key = JSON.stringify(internalLabels);
           if (seen.has(key)) break;
           seen.add(key);
           active.push({
             discoveredLabels,
-            labels: sortedRecord([...p.final].filter(([k]) => !k.startsWith('__'))),
+            labels: record(finalSorted.filter(([k]) => !k.startsWith('__'))),
             internalLabels,
             scrapeUrl: scrapeUrl(p.final, cfg.params),
             scrapeIntervalMs: p.intervalMs,
