@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseAllocatorConfig } from '../src/allocator/config.js';
 import { queryEscape, queryUnescape } from '../src/allocator/escape.js';
+import { redactSecrets } from '../src/allocator/scrapeconfigs.js';
 import { type RunningAllocator, startAllocator } from '../src/allocator/service.js';
 import { ConfigError } from '../src/config/resolved.js';
 import { silentLogger } from '../src/telemetry/logger.js';
@@ -53,6 +54,34 @@ describe('Go url.QueryEscape', () => {
     assert.equal(queryUnescape('%E2%82%AC'), '€');
     assert.equal(queryUnescape('bad%2'), undefined);
     assert.equal(queryUnescape('bad%zz'), undefined);
+  });
+});
+
+describe('/scrape_configs redaction', () => {
+  it('redacts every Prometheus Secret field: proxy_connect_header values and proxy_url passwords too', () => {
+    const cfg = {
+      job_name: 'j',
+      proxy_url: 'http://user:proxy-pw@proxy:3128',
+      proxy_connect_header: { 'Proxy-Authorization': ['Basic cHJveHk='], X: ['a', 'b'] },
+      oauth2: {
+        client_id: 'id',
+        client_secret: 'cs',
+        proxy_url: 'http://proxy:3128',
+        proxy_connect_header: { Y: ['y-secret'] },
+      },
+      http_headers: { 'X-Token': { values: ['public'], secrets: ['hdr-secret'] } },
+    };
+    const text = JSON.stringify(redactSecrets(cfg));
+    for (const secret of ['cHJveHk=', '"a"', '"b"', 'y-secret', 'proxy-pw', 'hdr-secret', '"cs"'])
+      assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
+    const r = redactSecrets(cfg) as Record<string, unknown>;
+    assert.deepEqual(r.proxy_connect_header, { 'Proxy-Authorization': ['<secret>'], X: ['<secret>', '<secret>'] });
+    assert.equal(r.proxy_url, 'http://user:xxxxx@proxy:3128', "Go's url.Redacted()");
+    assert.deepEqual((r.http_headers as Record<string, unknown>)['X-Token'], {
+      values: ['public'],
+      secrets: ['<secret>'],
+    });
+    assert.equal((r.oauth2 as Record<string, unknown>).proxy_url, 'http://proxy:3128');
   });
 });
 
@@ -109,6 +138,10 @@ describe('allocator API', () => {
       const again = await fetch(url, { headers: { 'If-None-Match': etag } });
       assert.equal(again.status, 304);
       assert.equal(await again.text(), '');
+      // A tag weakened by a proxy (W/"...") still matches: If-None-Match compares weakly.
+      const weak = await fetch(url, { headers: { 'If-None-Match': `"x", W/${etag}` } });
+      assert.equal(weak.status, 304);
+      await weak.arrayBuffer();
       const other = await fetch(url, { headers: { 'If-None-Match': '"something-else"' } });
       assert.equal(other.status, 200);
       await other.arrayBuffer();
@@ -136,6 +169,50 @@ describe('allocator API', () => {
         /^switchyard_allocator_filtered_targets\{job="serviceMonitor\/default\/my app\/0",reason="relabel"\} 1$/m,
       );
       assert.match(metrics, /^switchyard_allocator_allocation_duration_seconds_count \d+$/m);
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it('stays open without an auth block: an Authorization header is not refused and gets no secrets', async () => {
+    const { a, base } = await start(CONFIG);
+    try {
+      await poll('ready', async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined), 5000);
+      const headers = { Authorization: 'Bearer whatever-the-client-had' };
+      const res = await fetch(`${base}/jobs/${queryEscape(JOB)}/targets?collector_id=c1`, { headers });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+      const sc = await fetch(`${base}/scrape_configs`, { headers: { Authorization: 'Basic YTpi' } });
+      assert.equal(sc.status, 200);
+      const body = (await sc.json()) as Record<string, Record<string, unknown>>;
+      assert.deepEqual(body[JOB]?.basic_auth, { username: 'admin', password: '<secret>' });
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it('completes a hand-over only when the new owner GETs its targets, not on HEAD', async () => {
+    const { a, base } = await start(CONFIG);
+    try {
+      await poll('ready', async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined), 5000);
+      a.state.setMembers([{ id: 'c1' }, { id: 'c2' }, { id: 'c3' }]);
+      a.state.allocateNow();
+      const moved = [...a.state.owners().values()].filter((c) => c === 'c3').length;
+      assert.ok(moved > 0, 'c3 took some targets');
+      const served = async (): Promise<number> => {
+        const all = (await (await fetch(`${base}/jobs/${queryEscape(JOB)}/targets`)).json()) as Record<
+          string,
+          { targets: unknown[] }
+        >;
+        return Object.values(all).reduce((n, c) => n + c.targets.length, 0);
+      };
+      assert.equal(await served(), 4 + moved, 'the old owners keep what moved');
+      const url = `${base}/jobs/${queryEscape(JOB)}/targets?collector_id=c3`;
+      const head = await fetch(url, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.equal(await served(), 4 + moved, 'a HEAD delivered nothing: the hand-over goes on');
+      await (await fetch(url)).arrayBuffer();
+      assert.equal(await served(), 4, 'c3 fetched: the overlap ends');
     } finally {
       await a.stop();
     }
@@ -265,6 +342,15 @@ config:
       issues(`${base}prometheus_cr:\n  enabled: true\n`).join('\n'),
       /^ta\.yaml:4:\d+: prometheus_cr\.enabled: the Prometheus-CR watcher .* is not supported/m,
     );
+  });
+
+  it('reads the documented defaults: kube_config_file_path "" is in-cluster, not a file', () => {
+    const cfg = parseAllocatorConfig(
+      'kube_config_file_path: ""\ncollectors: {kubernetes: {namespace: obs, statefulset: c}}\nconfig: {scrape_configs: []}\n',
+      join(dir.path, 'k.yaml'),
+    );
+    assert.equal(cfg.membership.kind, 'kubernetes');
+    assert.equal(cfg.membership.kind === 'kubernetes' ? cfg.membership.kubeconfigFile : 'static', undefined);
   });
 
   it('needs a membership', () => {

@@ -333,7 +333,7 @@ export function parseAllocatorConfig(text: string, source: string, opts: LoadOpt
         namespace,
         source,
         ...(k.kubeconfig_file === undefined
-          ? c.kube_config_file_path === undefined
+          ? c.kube_config_file_path === undefined || c.kube_config_file_path === ''
             ? {}
             : { kubeconfigFile: resolve(baseDir, c.kube_config_file_path) }
           : { kubeconfigFile: resolve(baseDir, k.kubeconfig_file) }),

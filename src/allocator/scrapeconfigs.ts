@@ -20,9 +20,30 @@ export function redactSecrets(value: unknown, parentKey = ''): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const secret = SECRET_KEYS.has(k) || (k === 'key' && parentKey === 'tls_config');
-    out[k] = secret && v !== null && v !== undefined && v !== '' ? redactValue(v) : redactSecrets(v, k);
+    if (k === 'proxy_connect_header' && isRecord(v)) {
+      // map[string][]Secret: every header value is a secret.
+      out[k] = Object.fromEntries(Object.entries(v).map(([h, vals]) => [h, redactValue(vals)]));
+    } else if (k === 'proxy_url' && typeof v === 'string') {
+      out[k] = redactUrlPassword(v);
+    } else {
+      out[k] = secret && v !== null && v !== undefined && v !== '' ? redactValue(v) : redactSecrets(v, k);
+    }
   }
   return out;
+}
+
+/** Go's url.URL.Redacted(): the password of the userinfo becomes `xxxxx`. */
+function redactUrlPassword(text: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    // Not a URL we can read: keep nothing that could be a credential.
+    return text.includes('@') ? SECRET_PLACEHOLDER : text;
+  }
+  if (u.password === '') return text;
+  u.password = 'xxxxx';
+  return u.toString().replace(/\/$/, text.endsWith('/') ? '/' : '');
 }
 
 function redactValue(v: unknown): unknown {

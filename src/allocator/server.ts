@@ -76,7 +76,9 @@ export async function startServer(
         return { kind: 'identified', id, admin: admins.has(id), via: 'certificate' };
     }
     const h = req.headers.authorization;
-    if (h === undefined) return { kind: 'anonymous' };
+    // Without an auth block the API is open: a client's Authorization header (meant for a proxy, or
+    // configured out of habit) identifies nobody and refuses nothing.
+    if (h === undefined || auth === undefined) return { kind: 'anonymous' };
     const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
     if (m === null) return { kind: 'refused', reason: 'malformed' };
     const given = Buffer.from(m[1] as string);
@@ -98,10 +100,16 @@ export async function startServer(
       res.writeHead(status, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    const sendPrepared = (p: Prepared, type = JSON_TYPE): void => {
-      const headers = { 'Content-Type': type, ETag: p.etag, 'X-Allocator-Generation': String(state.generation) };
+    const sendPrepared = (p: Prepared, extra: Record<string, string> = {}): void => {
+      const headers = {
+        'Content-Type': JSON_TYPE,
+        ETag: p.etag,
+        'X-Allocator-Generation': String(state.generation),
+        ...extra,
+      };
       const inm = req.headers['if-none-match'];
-      if (inm?.split(',').some((t) => t.trim() === p.etag || t.trim() === '*')) {
+      // If-None-Match compares weakly (RFC 9110 13.1.2): a proxy that weakened our tag (W/"...") still matches.
+      if (inm?.split(',').some((t) => t.trim().replace(/^W\//, '') === p.etag || t.trim() === '*')) {
         send(304, headers, '');
         return;
       }
@@ -160,7 +168,11 @@ export async function startServer(
       if (rawPath === '/scrape_configs') {
         handlerName = 'scrape_configs';
         const withSecrets = caller.kind === 'identified' || config.allowInsecureAuthSecrets;
-        sendPrepared(withSecrets ? scrapeFull : scrapeRedacted);
+        // The answer depends on who asks: no shared cache may keep the one with secrets for others.
+        sendPrepared(withSecrets ? scrapeFull : scrapeRedacted, {
+          'Cache-Control': 'private, no-cache',
+          Vary: 'Authorization',
+        });
         return;
       }
       if (rawPath === '/metrics') {
@@ -193,7 +205,8 @@ export async function startServer(
         const collectorId = params.get('collector_id');
         if (collectorId !== null) {
           if (!mayRead(collectorId)) return;
-          state.seen(collectorId, job);
+          // A HEAD delivers no targets: it must not complete the hand-overs to this collector.
+          if (req.method === 'GET') state.seen(collectorId, job);
           sendPrepared(state.jobTargetsFor(collectorId, job));
           return;
         }
@@ -226,11 +239,11 @@ export async function startServer(
           return;
         }
         if (!mayRead(id)) return;
-        if (!state.isMember(id)) {
+        if (!state.isServed(id)) {
           text(404, `unknown collector_id "${id}"`);
           return;
         }
-        state.seen(id, undefined);
+        if (req.method === 'GET') state.seen(id, undefined);
         sendPrepared(state.collectorTargets(id));
         return;
       }

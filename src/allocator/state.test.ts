@@ -104,6 +104,39 @@ describe('AllocatorState', () => {
     state.stop();
   });
 
+  it('keeps serving a collector removed from the membership its targets until their new owners have fetched them', () => {
+    const { state, metrics } = setup(0);
+    state.setMembers([{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
+    state.allocateNow();
+    const listed = (id: string): string[] =>
+      (JSON.parse(state.jobTargetsFor(id, 'j').body.toString()) as { targets: string[] }[])
+        .flatMap((g) => g.targets)
+        .sort();
+    const cShare = listed('c');
+    assert.ok(cShare.length > 0);
+    // A StatefulSet scaled from 3 to 2: c is still shutting down and polls while a and b have not yet.
+    state.setMembers([{ id: 'a' }, { id: 'b' }]);
+    assert.deepEqual(listed('c'), cShare, 'before the re-allocation, c is answered from the current one');
+    state.allocateNow();
+    assert.deepEqual(listed('c'), cShare, 'c is still told to scrape what a and b have not fetched yet');
+    const all = JSON.parse(state.collectorTargets('c').body.toString()) as Record<string, { targets: string[] }[]>;
+    assert.deepEqual((all.j ?? []).flatMap((g) => g.targets).sort(), cShare, '/collectors/c/targets too');
+    assert.ok(state.isServed('c'));
+    const served = new Set([...listed('a'), ...listed('b'), ...listed('c')]);
+    assert.equal(served.size, 60, 'every target is served to someone');
+    assert.equal(metrics.render().match(/^switchyard_allocator_handovers_pending (\d+)$/m)?.[1], String(cShare.length));
+    // A later allocation (any discovery change) keeps the hand-over going.
+    state.allocateNow();
+    assert.deepEqual(listed('c'), cShare);
+    // a and b fetch: c is told nothing more.
+    state.seen('a', 'j');
+    state.seen('b', 'j');
+    assert.deepEqual(listed('c'), []);
+    assert.equal(state.isServed('c'), false, 'a former member with nothing to hand over is unknown (404)');
+    assert.equal(new Set([...listed('a'), ...listed('b')]).size, 60);
+    state.stop();
+  });
+
   it('serves merged labels sorted, the target winning over its group, and keeps a __proto__ label', () => {
     const r = jobItems(
       'j',

@@ -302,7 +302,9 @@ export class AllocatorState {
         }
         h.item = item;
         h.from.delete(next);
-        for (const f of [...h.from]) if (!aliveSet.has(f)) h.from.delete(f);
+        // A member past its grace period does not poll: nothing to tell it. A former member (scaled
+        // in, still shutting down) may poll: it keeps the target until the new owner has fetched it.
+        for (const f of [...h.from]) if (this.#members.has(f) && !aliveSet.has(f)) h.from.delete(f);
         if (h.from.size === 0) this.#handovers.delete(id);
         else if (h.to !== next) {
           h.to = next;
@@ -326,7 +328,9 @@ export class AllocatorState {
       if (before === after || before === undefined) continue;
       moved++;
       this.#recordMove({ at: now, job: it.job, address: it.address, from: before, to: after });
-      if (after === undefined || !aliveSet.has(before)) continue;
+      // Handed over from its previous owner unless that is a silent member (past its grace period).
+      // A former member is included: removed from the member set, it may still be polling.
+      if (after === undefined || (this.#members.has(before) && !aliveSet.has(before))) continue;
       const h = this.#handovers.get(it.id);
       if (h === undefined) this.#handovers.set(it.id, { item: it, from: new Set([before]), to: after, since: now });
       else {
@@ -520,6 +524,11 @@ export class AllocatorState {
     return this.#members.has(id);
   }
 
+  /** A member, or a former one still served (the current allocation, or targets it hands over). */
+  isServed(id: string): boolean {
+    return this.#members.has(id) || this.#snap.byCollector.has(id) || this.#handoverByFrom.has(id);
+  }
+
   /** A prepared answer, computed once per generation (and hand-over change) per key. */
   cached(key: string, build: () => string): Prepared {
     let p = this.#cache.get(key);
@@ -532,8 +541,11 @@ export class AllocatorState {
 
   /** http_sd JSON of one collector's targets of one job. */
   jobTargetsFor(collectorId: string, job: string): Prepared {
-    // Unknown ids and jobs get the same empty answer, never a cache entry of their own.
-    if (!this.#members.has(collectorId) || !this.#jobs.has(job)) return EMPTY_LIST;
+    // Unknown ids and jobs get the same empty answer, never a cache entry of their own. A former
+    // member still handing targets over is answered with them.
+    // Until the next allocation, a member just removed is answered from the current one.
+    if (!this.#jobs.has(job)) return EMPTY_LIST;
+    if (!this.isServed(collectorId)) return EMPTY_LIST;
     return this.cached(
       `c\u0000${collectorId}\u0000j\u0000${job}`,
       () =>
