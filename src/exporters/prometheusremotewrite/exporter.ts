@@ -17,6 +17,7 @@ import type { Signal } from '../../pdata/model.js';
 import {
   encodeLabels,
   encodeV2Request,
+  type Label,
   type MetricMetadata,
   ProtoWriter,
   type SampleV2,
@@ -42,6 +43,8 @@ interface Encoded {
   readonly dropMessage: string;
   readonly done: boolean[];
 }
+
+const NO_LABELS: Label[] = [];
 
 /** Requests of one batch in flight at once. Each series is in exactly one request of a batch,
  * so their order does not matter to a receiver that refuses out-of-order samples. */
@@ -138,11 +141,15 @@ export class RemoteWriteEncoder {
       const id = s.id;
       let labelBytes: Buffer;
       if (id !== undefined) {
-        if (id.bytes === undefined) id.bytes = encodeLabels(s.labels, this.lw);
+        if (id.bytes === undefined) {
+          id.bytes = encodeLabels(s.labels, this.lw);
+          // 1.0 needs only the bytes from now on (a 1.0 exporter never switches to 2.0).
+          id.labels = NO_LABELS;
+        }
         labelBytes = id.bytes;
       } else {
         labelBytes =
-          this.o.cache === undefined
+          this.o.cache === undefined || typeof key !== 'string'
             ? encodeLabels(s.labels, this.lw)
             : this.o.cache.get(key, () => encodeLabels(s.labels, this.lw));
       }

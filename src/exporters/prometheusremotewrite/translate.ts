@@ -52,12 +52,14 @@ export interface TranslateOptions {
 
 /** A series' final labels, their canonical key and (once encoded) their protobuf bytes. */
 export interface SeriesId {
-  readonly key: string;
-  readonly labels: Label[];
+  /** Emptied once `bytes` are set by a remote write 1.0 encoder, which needs only the bytes. */
+  labels: Label[];
   bytes: Buffer | undefined;
 }
 
 interface MemoEntry {
+  /** The metric name the entry is for. */
+  readonly name: string;
   /** Resource + scope labels the identities were built with (interned: compared by identity). */
   readonly base: string;
   /** Histogram bounds / summary quantiles the slots stand for. */
@@ -72,7 +74,8 @@ interface MemoEntry {
  * labels. Entries live as long as the arrays do (a WeakMap); other inputs simply miss.
  */
 export class SeriesMemo {
-  private readonly byAttrs = new WeakMap<readonly KeyValue[], Map<string, MemoEntry>>();
+  /** Most attribute arrays belong to one metric: their entry is held directly, a Map only beyond. */
+  private readonly byAttrs = new WeakMap<readonly KeyValue[], MemoEntry | Map<string, MemoEntry>>();
   private readonly bases = new Map<string, string>();
   hits = 0;
   misses = 0;
@@ -87,15 +90,21 @@ export class SeriesMemo {
   }
 
   entry(attrs: readonly KeyValue[], name: string, base: string, shape: readonly number[]): MemoEntry {
-    let byName = this.byAttrs.get(attrs);
-    if (byName === undefined) {
-      byName = new Map();
-      this.byAttrs.set(attrs, byName);
-    }
-    const e = byName.get(name);
+    const held = this.byAttrs.get(attrs);
+    const e =
+      held === undefined ? undefined : held instanceof Map ? held.get(name) : held.name === name ? held : undefined;
     if (e !== undefined && e.base === base && sameShape(e.shape, shape)) return e;
-    const fresh: MemoEntry = { base, shape: [...shape], ids: [] };
-    byName.set(name, fresh);
+    const fresh: MemoEntry = { name, base, shape: shape.length === 0 ? NO_SHAPE : [...shape], ids: [] };
+    if (held === undefined || (!(held instanceof Map) && held.name === name)) this.byAttrs.set(attrs, fresh);
+    else if (held instanceof Map) held.set(name, fresh);
+    else
+      this.byAttrs.set(
+        attrs,
+        new Map([
+          [held.name, held],
+          [name, fresh],
+        ]),
+      );
     return fresh;
   }
 }
@@ -151,8 +160,9 @@ function fill(
 }
 
 export interface Translation {
-  /** Keyed by the series' label text; each holds samples in time order. */
-  readonly series: Map<string, OutSeries>;
+  /** Keyed by the series' label text, or by its remembered identity (SeriesMemo); each holds
+   * samples in time order. */
+  readonly series: Map<string | SeriesId, OutSeries>;
   readonly metadata: MetricMetadata[];
   /** OTLP points dropped, by reason. */
   readonly dropped: Map<DropReason, number>;
@@ -206,7 +216,9 @@ export function formatLe(b: number): string {
 }
 
 class Builder {
-  readonly series = new Map<string, OutSeries>();
+  readonly series = new Map<string | SeriesId, OutSeries>();
+  /** Key of the series {@link add} last added to. */
+  private lastKey = '';
   readonly metadata: MetricMetadata[] = [];
   readonly dropped = new Map<DropReason, number>();
   private readonly seenMeta = new Set<string>();
@@ -249,6 +261,7 @@ class Builder {
       this.series.set(key, s);
     }
     fill(s, sample, hist, exemplars, points);
+    this.lastKey = key;
     return s;
   }
 
@@ -275,20 +288,18 @@ class Builder {
     if (id === undefined) {
       memo.misses++;
       s = this.add(name, labels(), extra, sample, hist, exemplars, points);
-      let key = '';
-      for (const l of s.labels) key += `${l.name}${SEP}${l.value}${SEP}`;
-      id = { key, labels: s.labels, bytes: undefined };
+      id = { labels: s.labels, bytes: undefined };
       slots.ids[slot] = id;
-      if (s.id === undefined) {
-        this.series.set(key, { ...s, id });
-      }
+      // From now on the series is found by its identity.
+      this.series.delete(this.lastKey);
+      this.series.set(id, { ...s, id });
       return;
     }
     memo.hits++;
-    s = this.series.get(id.key);
+    s = this.series.get(id);
     if (s === undefined) {
       s = newSeries(id.labels, id);
-      this.series.set(id.key, s);
+      this.series.set(id, s);
     }
     fill(s, sample, hist, exemplars, points);
   }
