@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseAllocatorConfig } from '../src/allocator/config.js';
-import { queryEscape } from '../src/allocator/escape.js';
 import { type RunningAllocator, startAllocator } from '../src/allocator/service.js';
+import { queryEscape } from '../src/prometheus/queryescape.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { getJson, startTargets, type TargetFarm } from './allocator-support.js';
 import { freePort, poll, tempDir } from './helpers.js';

@@ -3,6 +3,10 @@
 // load 1.1, XXH64; our exact re-implementation in src/allocator/assign.ts), in the same run.
 //
 //   node dist/bench/allocator/run.js [--sizes 1000,10000,100000,800000] [--collectors 10,100] [--json]
+//   node dist/bench/allocator/run.js --e2e [--sizes 100000,800000] [--collectors 100] [--json]
+//
+// `--e2e` runs the end-to-end benchmark instead (bench/allocator/e2e.ts): discovered groups -> relabel
+// filter -> target identity -> assignment -> prepared answers, time per stage, peak RSS, memory per target.
 //
 // Fixed, seeded workload: target keys `10.a.b.c:port` (unique address per target, port from a seeded
 // PRNG), collectors `otel-collector-<ordinal>` (a StatefulSet). For every size x collector count:
@@ -30,6 +34,7 @@ import {
   type Strategy,
   type Target,
 } from '../../src/allocator/assign.js';
+import { e2eChild, e2eMain } from './e2e.js';
 
 const OURS: Strategy = 'weighted-rendezvous';
 const UPSTREAM: Strategy = 'consistent-hashing';
@@ -160,20 +165,31 @@ const repeatsFor = (strategy: Strategy, size: number): number => {
 
 const { values: args } = parseArgs({
   options: {
-    sizes: { type: 'string', default: '1000,10000,100000,800000' },
-    collectors: { type: 'string', default: '10,100' },
+    sizes: { type: 'string' },
+    collectors: { type: 'string' },
     json: { type: 'boolean', default: false },
     child: { type: 'string' },
+    e2e: { type: 'boolean', default: false },
+    'e2e-child': { type: 'string' },
   },
 });
 
-if (args.child !== undefined) {
+if (args['e2e-child'] !== undefined) {
+  const [size, n] = args['e2e-child'].split(':').map(Number);
+  process.stdout.write(JSON.stringify(e2eChild(size as number, n as number)));
+} else if (args.e2e) {
+  const sizes = (args.sizes ?? '100000,800000').split(',').map(Number);
+  const counts = (args.collectors ?? '100').split(',').map(Number);
+  for (const x of [...sizes, ...counts])
+    if (!Number.isInteger(x) || x < 2) throw new Error(`--sizes and --collectors take integers >= 2, got ${x}`);
+  e2eMain(fileURLToPath(import.meta.url), sizes, counts, args.json);
+} else if (args.child !== undefined) {
   const [strategy, size, n, repeats] = args.child.split(':');
   const r = child(strategy as Strategy, Number(size), Number(n), Number(repeats));
   process.stdout.write(JSON.stringify(r));
 } else {
-  const sizes = args.sizes.split(',').map(Number);
-  const counts = args.collectors.split(',').map(Number);
+  const sizes = (args.sizes ?? '1000,10000,100000,800000').split(',').map(Number);
+  const counts = (args.collectors ?? '10,100').split(',').map(Number);
   for (const x of [...sizes, ...counts])
     if (!Number.isInteger(x) || x < 2) throw new Error(`--sizes and --collectors take integers >= 2, got ${x}`);
   const self = fileURLToPath(import.meta.url);

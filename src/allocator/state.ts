@@ -2,10 +2,10 @@
 // assignment, the pending hand-overs, and the responses prepared for it. Discovery and membership
 // feed it; the HTTP server reads it. Re-allocation is debounced; every allocation is one generation.
 import { createHash } from 'node:crypto';
+import { queryEscape } from '../prometheus/queryescape.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { MetricsRegistry } from '../telemetry/metrics.js';
 import { type Assignment, assign, type Strategy, type Target } from './assign.js';
-import { queryEscape } from './escape.js';
 import type { JobTargets, TargetItem } from './targets.js';
 
 export interface Member {
@@ -76,8 +76,8 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const EMPTY_LIST_BODY = '[]';
 
-export function prepare(body: string): Prepared {
-  const buf = Buffer.from(body);
+export function prepare(body: string | Buffer): Prepared {
+  const buf = typeof body === 'string' ? Buffer.from(body) : body;
   return { body: buf, etag: `"${createHash('sha1').update(buf).digest('base64url').slice(0, 22)}"` };
 }
 
@@ -95,7 +95,10 @@ export class AllocatorState {
   #snap: Snapshot = EMPTY;
   readonly #handovers = new Map<string, Handover>();
   #handoverByFrom = new Map<string, Map<string, TargetItem[]>>();
-  #cache = new Map<string, Prepared>();
+  /** Answers prepared for the current generation (and hand-overs). */
+  #cache = new Map<string, CacheEntry>();
+  /** The previous generation's answers: reused when what they were made of has not changed. */
+  #previousCache = new Map<string, CacheEntry>();
   readonly #moves: Move[] = [];
   #timer: NodeJS.Timeout | undefined;
   #livenessTimer: NodeJS.Timeout | undefined;
@@ -341,6 +344,7 @@ export class AllocatorState {
       }
     }
     this.#snap = { generation: prev.generation + 1, owner, byCollector, unassigned, alive, at: now };
+    this.#previousCache = this.#cache;
     this.#cache = new Map();
     this.#reindexHandovers();
     // Metrics.
@@ -529,14 +533,23 @@ export class AllocatorState {
     return this.#members.has(id) || this.#snap.byCollector.has(id) || this.#handoverByFrom.has(id);
   }
 
-  /** A prepared answer, computed once per generation (and hand-over change) per key. */
-  cached(key: string, build: () => string): Prepared {
-    let p = this.#cache.get(key);
-    if (p === undefined) {
-      p = prepare(build());
-      this.#cache.set(key, p);
+  /**
+   * A prepared answer, computed once per generation (and hand-over change) per key. With `deps` (what the
+   * answer is made of: strings and lists of targets, compared by identity), the previous generation's answer
+   * is reused when they are the same, so an allocation that moved nothing for a collector prepares nothing.
+   */
+  cached(key: string, build: () => string | Buffer, deps?: readonly Dep[]): Prepared {
+    const hit = this.#cache.get(key);
+    if (hit !== undefined) return hit.prepared;
+    let entry: CacheEntry | undefined;
+    if (deps !== undefined) {
+      const old = this.#previousCache.get(key);
+      if (old?.deps !== undefined && sameDeps(old.deps, deps)) entry = old;
+      else this.#previousCache.delete(key);
     }
-    return p;
+    if (entry === undefined) entry = { prepared: prepare(build()), deps };
+    this.#cache.set(key, entry);
+    return entry.prepared;
   }
 
   /** http_sd JSON of one collector's targets of one job. */
@@ -546,41 +559,59 @@ export class AllocatorState {
     // Until the next allocation, a member just removed is answered from the current one.
     if (!this.#jobs.has(job)) return EMPTY_LIST;
     if (!this.isServed(collectorId)) return EMPTY_LIST;
-    return this.cached(
-      `c\u0000${collectorId}\u0000j\u0000${job}`,
-      () =>
-        `[${this.served(collectorId, job)
-          .map((it) => it.json)
-          .join(',')}]`,
-    );
+    const key = `c\u0000${collectorId}\u0000j\u0000${job}`;
+    const hit = this.#cache.get(key);
+    if (hit !== undefined) return hit.prepared;
+    const list = this.served(collectorId, job);
+    return this.cached(key, () => jsonList(list), [list]);
   }
 
   /** `{collector: {_link, targets}}` of one job, every member (upstream's no-collector_id answer). */
   jobTargetsAll(job: string): Prepared {
-    const build = (): string =>
-      `{${this.collectorIds()
-        .map((id) => {
-          const link = JSON.stringify(`/jobs/${queryEscape(job)}/targets?collector_id=${queryEscape(id)}`);
-          return `${JSON.stringify(id)}:{"_link":${link},"targets":[${this.served(id, job)
-            .map((it) => it.json)
-            .join(',')}]}`;
-        })
-        .join(',')}}`;
+    const key = `job\u0000${job}`;
+    const hit = this.#jobs.has(job) ? this.#cache.get(key) : undefined;
+    if (hit !== undefined) return hit.prepared;
+    const deps: Dep[] = [];
+    for (const id of this.collectorIds()) deps.push(id, this.served(id, job));
+    const build = (): Buffer => {
+      const parts: Buffer[] = [];
+      for (let i = 0; i < deps.length; i += 2) {
+        const id = deps[i] as string;
+        const link = JSON.stringify(`/jobs/${queryEscape(job)}/targets?collector_id=${queryEscape(id)}`);
+        parts.push(Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(id)}:{"_link":${link},"targets":`));
+        listParts(deps[i + 1] as readonly TargetItem[], parts);
+        parts.push(CLOSE_OBJECT);
+      }
+      parts.push(parts.length === 0 ? EMPTY_OBJECT : CLOSE_OBJECT);
+      return Buffer.concat(parts);
+    };
     // An unknown job is answered (every member, no targets) but not remembered.
-    return this.#jobs.has(job) ? this.cached(`job\u0000${job}`, build) : prepare(build());
+    return this.#jobs.has(job) ? this.cached(key, build, deps) : prepare(build());
   }
 
   /** `{job: [groups]}` of one collector, every job with targets for it. */
   collectorTargets(collectorId: string): Prepared {
-    return this.cached(`c\u0000${collectorId}\u0000all`, () => {
-      const parts: string[] = [];
-      for (const job of this.#jobOrder) {
-        const list = this.served(collectorId, job);
-        if (list.length === 0) continue;
-        parts.push(`${JSON.stringify(job)}:[${list.map((it) => it.json).join(',')}]`);
-      }
-      return `{${parts.join(',')}}`;
-    });
+    const key = `c\u0000${collectorId}\u0000all`;
+    const hit = this.#cache.get(key);
+    if (hit !== undefined) return hit.prepared;
+    const deps: Dep[] = [];
+    for (const job of this.#jobOrder) {
+      const list = this.served(collectorId, job);
+      if (list.length > 0) deps.push(job, list);
+    }
+    return this.cached(
+      key,
+      () => {
+        const parts: Buffer[] = [];
+        for (let i = 0; i < deps.length; i += 2) {
+          parts.push(Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(deps[i])}:`));
+          listParts(deps[i + 1] as readonly TargetItem[], parts);
+        }
+        parts.push(parts.length === 0 ? EMPTY_OBJECT : CLOSE_OBJECT);
+        return Buffer.concat(parts);
+      },
+      deps,
+    );
   }
 
   collectors(now = this.#now()): CollectorView[] {
@@ -624,6 +655,55 @@ export class AllocatorState {
   recentMoves(limit = this.#o.recentMoves): readonly Move[] {
     return this.#moves.slice(-limit).reverse();
   }
+}
+
+/** What a prepared answer is made of: names, and lists of targets (compared by identity). */
+type Dep = string | readonly TargetItem[];
+
+interface CacheEntry {
+  readonly prepared: Prepared;
+  readonly deps: readonly Dep[] | undefined;
+}
+
+function sameDeps(a: readonly Dep[], b: readonly Dep[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (typeof x === 'string' || typeof y === 'string' || x === undefined || y === undefined) return false;
+    if (x.length !== y.length) return false;
+    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
+  }
+  return true;
+}
+
+const OPEN_LIST = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE_LIST = Buffer.from(']');
+const EMPTY_LIST_BYTES = Buffer.from('[]');
+const CLOSE_OBJECT = Buffer.from('}');
+const EMPTY_OBJECT = Buffer.from('{}');
+
+/** Appends `[group,group,...]` (the targets' prepared http_sd groups) to `parts`. */
+function listParts(list: readonly TargetItem[], parts: Buffer[]): void {
+  if (list.length === 0) {
+    parts.push(EMPTY_LIST_BYTES);
+    return;
+  }
+  parts.push(OPEN_LIST);
+  for (let i = 0; i < list.length; i++) {
+    if (i > 0) parts.push(COMMA);
+    parts.push((list[i] as TargetItem).body);
+  }
+  parts.push(CLOSE_LIST);
+}
+
+/** `[group,group,...]` as one buffer. */
+function jsonList(list: readonly TargetItem[]): Buffer {
+  const parts: Buffer[] = [];
+  listParts(list, parts);
+  return Buffer.concat(parts);
 }
 
 function sameLists(

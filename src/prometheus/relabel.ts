@@ -424,6 +424,7 @@ const NAME_CHAR = /[\p{L}\p{Nd}_]/u;
 
 /** Go's `regexp.Regexp.ExpandString` over a JS match. */
 export function expandTemplate(template: string, m: RegExpExecArray): string {
+  if (template === '$1') return m[1] ?? '';
   let out = '';
   let t = template;
   for (;;) {
@@ -485,20 +486,59 @@ function extractName(s: string): { name: string; num: number; rest: string } | u
 // ---------------------------------------------------------------------------------------------------------------
 // Processing
 
+const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
  * Models labels.Builder: base labels first (sorted), then labels set during relabeling in the order they were first
  * set. The order matters only for labelmap when two names map to the same target (the later one wins).
+ *
+ * The base is a pair of parallel arrays sorted by name, read-only here (no copy): a base label that is deleted is
+ * marked, a base label that is set moves to the `added` map (as a Map that deletes and re-inserts would), so the
+ * common case (a few rules over tens of labels) allocates only what it adds.
  */
 class Builder {
-  private readonly m = new Map<string, string>();
-  private readonly added = new Set<string>();
+  private readonly names: readonly string[];
+  private readonly values: readonly string[];
+  /** Base indexes deleted or moved to `added`; allocated on first use. */
+  private gone: Uint8Array | undefined;
+  private goneCount = 0;
+  /** Labels set during relabeling, in the order they were (re-)inserted. */
+  private added: Map<string, string> | undefined;
 
-  constructor(base: Iterable<[string, string]>) {
-    for (const [k, v] of base) this.m.set(k, v);
+  constructor(names: readonly string[], values: readonly string[]) {
+    this.names = names;
+    this.values = values;
+  }
+
+  /** Index of `name` among the base names, or -1. */
+  private find(name: string): number {
+    const names = this.names;
+    let lo = 0;
+    let hi = names.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const n = names[mid] as string;
+      if (n === name) return mid;
+      if (n < name) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  private drop(i: number): void {
+    if (this.gone === undefined) this.gone = new Uint8Array(this.names.length);
+    if (this.gone[i] === 0) {
+      this.gone[i] = 1;
+      this.goneCount++;
+    }
   }
 
   get(name: string): string {
-    return this.m.get(name) ?? '';
+    const a = this.added?.get(name);
+    if (a !== undefined) return a;
+    const i = this.find(name);
+    if (i < 0 || (this.gone !== undefined && this.gone[i] === 1)) return '';
+    return this.values[i] as string;
   }
 
   set(name: string, value: string): void {
@@ -506,27 +546,87 @@ class Builder {
       this.del(name);
       return;
     }
-    if (this.added.has(name) && this.m.has(name)) {
-      this.m.set(name, value);
+    if (this.added === undefined) this.added = new Map();
+    else if (this.added.has(name)) {
+      this.added.set(name, value);
       return;
     }
-    this.m.delete(name);
-    this.m.set(name, value);
-    this.added.add(name);
+    const i = this.find(name);
+    if (i >= 0) this.drop(i);
+    this.added.set(name, value);
   }
 
   del(name: string): void {
-    this.m.delete(name);
-    this.added.delete(name);
+    if (this.added?.delete(name) === true) return;
+    const i = this.find(name);
+    if (i >= 0) this.drop(i);
   }
 
-  snapshot(): [string, string][] {
-    return [...this.m];
+  /** Every label, base order then added order (Range over the builder), as parallel arrays. */
+  snapshot(): { names: string[]; values: string[] } {
+    const outNames: string[] = [];
+    const outValues: string[] = [];
+    const { names, values, gone } = this;
+    for (let i = 0; i < names.length; i++) {
+      if (gone !== undefined && gone[i] === 1) continue;
+      outNames.push(names[i] as string);
+      outValues.push(values[i] as string);
+    }
+    if (this.added !== undefined) {
+      for (const [k, v] of this.added) {
+        outNames.push(k);
+        outValues.push(v);
+      }
+    }
+    return { names: outNames, values: outValues };
   }
 
-  sorted(): [string, string][] {
-    return [...this.m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  /** The names only, in snapshot order. */
+  snapshotNames(): string[] {
+    const out: string[] = [];
+    const { names, gone } = this;
+    for (let i = 0; i < names.length; i++) if (gone === undefined || gone[i] === 0) out.push(names[i] as string);
+    if (this.added !== undefined) for (const k of this.added.keys()) out.push(k);
+    return out;
   }
+
+  /** The labels sorted by name as parallel arrays; the base arrays themselves when nothing changed. */
+  sorted(): SortedLabels {
+    const added = this.added;
+    if (this.goneCount === 0 && (added === undefined || added.size === 0))
+      return { names: this.names, values: this.values };
+    const extra = added === undefined ? [] : [...added.keys()].sort(byteOrder);
+    const size = this.names.length - this.goneCount + extra.length;
+    const names: string[] = new Array(size);
+    const values: string[] = new Array(size);
+    const { names: bn, values: bv, gone } = this;
+    let i = 0;
+    let j = 0;
+    let o = 0;
+    while (i < bn.length || j < extra.length) {
+      if (i < bn.length && gone !== undefined && gone[i] === 1) {
+        i++;
+        continue;
+      }
+      const b = bn[i];
+      const e = extra[j];
+      if (e === undefined || (b !== undefined && b < e)) {
+        names[o] = b as string;
+        values[o++] = bv[i++] as string;
+      } else {
+        names[o] = e;
+        values[o++] = (added as Map<string, string>).get(e) as string;
+        j++;
+      }
+    }
+    return { names, values };
+  }
+}
+
+/** Labels as parallel arrays sorted by name (UTF-16 code unit order), without duplicates. */
+export interface SortedLabels {
+  readonly names: readonly string[];
+  readonly values: readonly string[];
 }
 
 function toUpperSimple(s: string): string {
@@ -553,6 +653,11 @@ export function hashmod(value: string, modulus: bigint): bigint {
   return digest.readBigUInt64BE(8) % modulus;
 }
 
+function testFull(re: RegExp, s: string): boolean {
+  re.lastIndex = 0;
+  return re.test(s);
+}
+
 function matchFull(re: RegExp, s: string): RegExpExecArray | null {
   re.lastIndex = 0;
   return re.exec(s);
@@ -560,12 +665,17 @@ function matchFull(re: RegExp, s: string): RegExpExecArray | null {
 
 /** Applies one config; returns false when the label set must be dropped. */
 function applyOne(cfg: RelabelConfig, lb: Builder): boolean {
-  const val = cfg.sourceLabels.map((n) => lb.get(n)).join(cfg.separator);
+  const src = cfg.sourceLabels;
+  let val = src.length === 1 ? lb.get(src[0] as string) : '';
+  if (src.length > 1) {
+    val = lb.get(src[0] as string);
+    for (let i = 1; i < src.length; i++) val += cfg.separator + lb.get(src[i] as string);
+  }
   switch (cfg.action) {
     case 'drop':
-      return matchFull(cfg.regex, val) === null;
+      return !testFull(cfg.regex, val);
     case 'keep':
-      return matchFull(cfg.regex, val) !== null;
+      return testFull(cfg.regex, val);
     case 'dropequal':
       return lb.get(cfg.targetLabel) !== val;
     case 'keepequal':
@@ -589,23 +699,46 @@ function applyOne(cfg: RelabelConfig, lb: Builder): boolean {
     case 'hashmod':
       lb.set(cfg.targetLabel, hashmod(val, cfg.modulus).toString());
       return true;
-    case 'labelmap':
-      for (const [name, value] of lb.snapshot()) {
-        const m = matchFull(cfg.regex, name);
-        if (m !== null) lb.set(expandTemplate(cfg.replacement, m), value);
+    case 'labelmap': {
+      const snap = lb.snapshot();
+      for (let i = 0; i < snap.names.length; i++) {
+        const m = matchFull(cfg.regex, snap.names[i] as string);
+        if (m !== null) lb.set(expandTemplate(cfg.replacement, m), snap.values[i] as string);
       }
       return true;
+    }
     case 'labeldrop':
-      for (const [name] of lb.snapshot()) {
-        if (matchFull(cfg.regex, name) !== null) lb.del(name);
+      for (const name of lb.snapshotNames()) {
+        if (cfg.regex.test(name)) lb.del(name);
       }
       return true;
     case 'labelkeep':
-      for (const [name] of lb.snapshot()) {
-        if (matchFull(cfg.regex, name) === null) lb.del(name);
+      for (const name of lb.snapshotNames()) {
+        if (!cfg.regex.test(name)) lb.del(name);
       }
       return true;
   }
+}
+
+/**
+ * Applies `configs` in order to labels already sorted by name (parallel arrays, read-only: never modified, and
+ * returned as they are when no rule changes anything). `undefined` when a keep/drop/keepequal/dropequal step drops
+ * them.
+ */
+export function relabelSorted(labels: SortedLabels, configs: readonly RelabelConfig[]): SortedLabels | undefined {
+  const lb = new Builder(labels.names, labels.values);
+  for (const cfg of configs) {
+    if (!applyOne(cfg, lb)) return undefined;
+  }
+  return lb.sorted();
+}
+
+/** Sorts pairs by name into parallel arrays (a later duplicate name wins, as a Map built from them would). */
+function sortedOf(pairs: Iterable<readonly [string, string]>): SortedLabels {
+  const m = new Map<string, string>();
+  for (const [k, v] of pairs) m.set(k, v);
+  const names = [...m.keys()].sort(byteOrder);
+  return { names, values: names.map((n) => m.get(n) as string) };
 }
 
 /**
@@ -621,12 +754,8 @@ export function relabel(
   labels: Map<string, string> | LabelPairs,
   configs: readonly RelabelConfig[],
 ): Map<string, string> | LabelPairs | undefined {
-  const base = labels instanceof Map ? [...labels] : labels.map(([k, v]): [string, string] => [k, v]);
-  base.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const lb = new Builder(base);
-  for (const cfg of configs) {
-    if (!applyOne(cfg, lb)) return undefined;
-  }
-  const out = lb.sorted();
-  return labels instanceof Map ? new Map(out) : out;
+  const out = relabelSorted(sortedOf(labels), configs);
+  if (out === undefined) return undefined;
+  const pairs: [string, string][] = out.names.map((n, i): [string, string] => [n, out.values[i] as string]);
+  return labels instanceof Map ? new Map(pairs) : pairs;
 }

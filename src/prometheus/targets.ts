@@ -13,7 +13,8 @@
  * 5. `__meta_*` labels are removed, `instance` defaults to `__address__`. The API's `labels` are the remaining
  *    labels without those starting with `__`. Active targets with the same final labels are one target.
  */
-import { compileRelabelConfigs, type RelabelConfig, relabel } from './relabel.js';
+import { queryEscape } from './queryescape.js';
+import { compileRelabelConfigs, type RelabelConfig, relabelSorted, type SortedLabels } from './relabel.js';
 import { formatDuration, isRecord, parseDuration, Reader, type SdProblem } from './sd/common.js';
 import type { TargetGroup } from './sd/types.js';
 
@@ -133,14 +134,32 @@ export interface TargetsResult {
   readonly failures: readonly TargetFailure[];
 }
 
-const byName = (a: readonly [string, string], b: readonly [string, string]): number =>
-  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** A record of pairs already in name order. */
-function record(pairs: Iterable<readonly [string, string]>): Record<string, string> {
+/** A record of labels already in name order. */
+function record(names: readonly string[], values: readonly string[], skipInternal = false): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of pairs) out[k] = v;
+  for (let i = 0; i < names.length; i++) {
+    const k = names[i] as string;
+    if (skipInternal && k.startsWith('__')) continue;
+    out[k] = values[i] as string;
+  }
   return out;
+}
+
+/** The value of `name` in sorted labels, or ''. */
+export function lookupSorted(labels: SortedLabels, name: string): string {
+  const names = labels.names;
+  let lo = 0;
+  let hi = names.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const n = names[mid] as string;
+    if (n === name) return labels.values[mid] as string;
+    if (n < name) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return '';
 }
 
 /** Like Go's net.SplitHostPort: 'port' when a port is present, 'none' when adding one makes it valid, else 'bad'. */
@@ -159,30 +178,44 @@ function portState(addr: string): 'port' | 'none' | 'bad' {
   return split(`${addr}:1234`) ? 'none' : 'bad';
 }
 
-/** Go's url.QueryEscape. */
-function queryEscape(s: string): string {
-  return encodeURIComponent(s)
-    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%20/g, '+');
-}
-
-function scrapeUrl(labels: ReadonlyMap<string, string>, params: Readonly<Record<string, readonly string[]>>): string {
+function scrapeUrl(labels: SortedLabels, params: Readonly<Record<string, readonly string[]>>): string {
   const values = new Map<string, string[]>();
   for (const [k, v] of Object.entries(params)) values.set(k, [...v]);
-  for (const [name, value] of labels) {
+  const { names } = labels;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
     if (!name.startsWith('__param_')) continue;
     const key = name.slice('__param_'.length);
+    const value = labels.values[i] as string;
     const cur = values.get(key);
     if (cur !== undefined && cur.length > 0) cur[0] = value;
     else values.set(key, [value]);
   }
-  const query = [...values.keys()]
-    .sort()
-    .flatMap((k) => (values.get(k) ?? []).map((v) => `${queryEscape(k)}=${queryEscape(v)}`))
-    .join('&');
-  const path = labels.get('__metrics_path__') ?? '';
-  return `${labels.get('__scheme__') ?? ''}://${labels.get('__address__') ?? ''}${path}${query === '' ? '' : `?${query}`}`;
+  let query = '';
+  if (values.size > 0) {
+    query = [...values.keys()]
+      .sort()
+      .flatMap((k) => (values.get(k) ?? []).map((v) => `${queryEscape(k)}=${queryEscape(v)}`))
+      .join('&');
+  }
+  const path = lookupSorted(labels, '__metrics_path__');
+  return `${lookupSorted(labels, '__scheme__')}://${lookupSorted(labels, '__address__')}${path}${query === '' ? '' : `?${query}`}`;
 }
+
+/** What PopulateLabels made of one target, labels as sorted parallel arrays. */
+export type PopulatedSorted =
+  | {
+      readonly kind: 'active';
+      readonly discovered: SortedLabels;
+      /** Final labels (no `__meta_*`), sorted by name, `instance` included. */
+      readonly final: SortedLabels;
+      /** `instance` was not set by relabeling and defaulted to the address (Prometheus appends it last). */
+      readonly instanceAdded: boolean;
+      readonly intervalMs: number;
+      readonly timeoutMs: number;
+    }
+  | { readonly kind: 'dropped'; readonly discovered: SortedLabels }
+  | { readonly kind: 'failed'; readonly discovered: SortedLabels; readonly message: string };
 
 type Populated =
   | {
@@ -195,75 +228,195 @@ type Populated =
   | { readonly kind: 'dropped'; readonly discovered: Map<string, string> }
   | { readonly kind: 'failed'; readonly discovered: Map<string, string>; readonly message: string };
 
-/** The labels a job sets on each of its targets unless the target has them (defaults), and its
- * `__param_*` labels: the same for every target of a config, so built once per config. */
-const jobLabels = new WeakMap<
-  ScrapeTargetConfig,
-  { readonly defaults: readonly [string, string][]; readonly params: readonly [string, string][] }
->();
+interface JobLabel {
+  readonly name: string;
+  readonly value: string;
+  /** `__param_*`: set whatever the target has; the others only where the target has none. */
+  readonly force: boolean;
+}
 
-function jobLabelsOf(cfg: ScrapeTargetConfig) {
+/** The labels a job sets on each of its targets unless the target has them (defaults), and its
+ * `__param_*` labels, sorted by name: the same for every target of a config, so built once per config. */
+const jobLabels = new WeakMap<ScrapeTargetConfig, readonly JobLabel[]>();
+
+function jobLabelsOf(cfg: ScrapeTargetConfig): readonly JobLabel[] {
   let j = jobLabels.get(cfg);
   if (j === undefined) {
-    const params: [string, string][] = [];
+    const byName = new Map<string, JobLabel>();
+    for (const [name, value] of [
+      ['job', cfg.jobName],
+      ['__scrape_interval__', formatDuration(cfg.scrapeIntervalMs)],
+      ['__scrape_timeout__', formatDuration(cfg.scrapeTimeoutMs)],
+      ['__metrics_path__', cfg.metricsPath],
+      ['__scheme__', cfg.scheme],
+    ] as const)
+      byName.set(name, { name, value, force: false });
     for (const [k, v] of Object.entries(cfg.params)) {
       const first = v[0];
-      if (first !== undefined) params.push([`__param_${k}`, first]);
+      if (first !== undefined) byName.set(`__param_${k}`, { name: `__param_${k}`, value: first, force: true });
     }
-    j = {
-      defaults: [
-        ['job', cfg.jobName],
-        ['__scrape_interval__', formatDuration(cfg.scrapeIntervalMs)],
-        ['__scrape_timeout__', formatDuration(cfg.scrapeTimeoutMs)],
-        ['__metrics_path__', cfg.metricsPath],
-        ['__scheme__', cfg.scheme],
-      ],
-      params,
-    };
+    j = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     jobLabels.set(cfg, j);
   }
   return j;
 }
 
-/** PopulateLabels for one target's merged labels. */
-export function populateLabels(base: ReadonlyMap<string, string>, cfg: ScrapeTargetConfig): Populated {
-  const lb = new Map(base);
+/**
+ * PopulateLabels for one target's merged labels, given sorted by name as parallel arrays (empty values allowed:
+ * they read as unset). The input arrays are not modified.
+ */
+export function populateSorted(
+  baseNames: readonly string[],
+  baseValues: readonly string[],
+  cfg: ScrapeTargetConfig,
+): PopulatedSorted {
   const job = jobLabelsOf(cfg);
-  for (const [name, value] of job.defaults) {
-    if ((base.get(name) ?? '') === '') lb.set(name, value);
+  const dn: string[] = [];
+  const dv: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < baseNames.length || j < job.length) {
+    const b = baseNames[i];
+    const d = job[j];
+    let name: string;
+    let value: string;
+    if (d === undefined || (b !== undefined && b < d.name)) {
+      name = b as string;
+      value = baseValues[i++] as string;
+    } else if (b === undefined || d.name < b) {
+      name = d.name;
+      value = d.value;
+      j++;
+    } else {
+      const bv = baseValues[i++] as string;
+      name = b;
+      value = d.force || bv === '' ? d.value : bv;
+      j++;
+    }
+    if (value === '') continue;
+    dn.push(name);
+    dv.push(value);
   }
-  for (const [k, v] of job.params) lb.set(k, v);
-  const entries: [string, string][] = [];
-  for (const e of lb) if (e[1] !== '') entries.push(e);
-  const discovered = new Map(entries.sort(byName));
-  const relabeled = relabel(discovered, cfg.relabelConfigs);
+  const discovered: SortedLabels = { names: dn, values: dv };
+  const relabeled = relabelSorted(discovered, cfg.relabelConfigs);
   if (relabeled === undefined) return { kind: 'dropped', discovered };
-  const fail = (message: string): Populated => ({ kind: 'failed', discovered, message });
-  let addr = relabeled.get('__address__') ?? '';
+  const fail = (message: string): PopulatedSorted => ({ kind: 'failed', discovered, message });
+  let addr = lookupSorted(relabeled, '__address__');
   if (addr === '') return fail('no address');
-  const out = new Map(relabeled);
   if (portState(addr) === 'none') {
-    const scheme = relabeled.get('__scheme__') ?? '';
+    const scheme = lookupSorted(relabeled, '__scheme__');
     if (scheme === 'http' || scheme === '') addr = `${addr}:80`;
     else if (scheme === 'https') addr = `${addr}:443`;
     else return fail(`invalid scheme: ${JSON.stringify(cfg.scheme)}`);
-    out.set('__address__', addr);
   }
   if (addr.includes('/')) return fail(`${JSON.stringify(addr)} is not a valid hostname`);
-  const intervalMs = parseDuration(relabeled.get('__scrape_interval__') ?? '');
+  const intervalLabel = lookupSorted(relabeled, '__scrape_interval__');
+  const intervalMs = parseDuration(intervalLabel);
   if (intervalMs === undefined) return fail('error parsing scrape interval');
   if (intervalMs === 0) return fail('scrape interval cannot be 0');
-  const timeoutMs = parseDuration(relabeled.get('__scrape_timeout__') ?? '');
+  const timeoutLabel = lookupSorted(relabeled, '__scrape_timeout__');
+  const timeoutMs = parseDuration(timeoutLabel);
   if (timeoutMs === undefined) return fail('error parsing scrape timeout');
   if (timeoutMs === 0) return fail('scrape timeout cannot be 0');
   if (timeoutMs > intervalMs) {
     return fail(
-      `scrape timeout cannot be greater than scrape interval (${JSON.stringify(relabeled.get('__scrape_timeout__'))} > ${JSON.stringify(relabeled.get('__scrape_interval__'))})`,
+      `scrape timeout cannot be greater than scrape interval (${JSON.stringify(timeoutLabel)} > ${JSON.stringify(intervalLabel)})`,
     );
   }
-  for (const name of relabeled.keys()) if (name.startsWith('__meta_')) out.delete(name);
-  if ((relabeled.get('instance') ?? '') === '') out.set('instance', addr);
-  return { kind: 'active', discovered, final: out, intervalMs, timeoutMs };
+  // Final labels: without `__meta_*`, the address with its port, `instance` defaulting to the address.
+  const rn = relabeled.names;
+  const rv = relabeled.values;
+  const fn: string[] = [];
+  const fv: string[] = [];
+  const instanceAdded = lookupSorted(relabeled, 'instance') === '';
+  let pending = instanceAdded;
+  for (let k = 0; k < rn.length; k++) {
+    const name = rn[k] as string;
+    if (pending && name > 'instance') {
+      fn.push('instance');
+      fv.push(addr);
+      pending = false;
+    }
+    if (name.startsWith('__meta_')) continue;
+    fn.push(name);
+    fv.push(name === '__address__' ? addr : (rv[k] as string));
+  }
+  if (pending) {
+    fn.push('instance');
+    fv.push(addr);
+  }
+  return { kind: 'active', discovered, final: { names: fn, values: fv }, instanceAdded, intervalMs, timeoutMs };
+}
+
+/** PopulateLabels for one target's merged labels (Maps; `final` lists a defaulted `instance` last). */
+export function populateLabels(base: ReadonlyMap<string, string>, cfg: ScrapeTargetConfig): Populated {
+  const names = [...base.keys()].sort(byName);
+  const p = populateSorted(
+    names,
+    names.map((n) => base.get(n) as string),
+    cfg,
+  );
+  const toMap = (l: SortedLabels): Map<string, string> => new Map(l.names.map((n, i) => [n, l.values[i] as string]));
+  switch (p.kind) {
+    case 'dropped':
+      return { kind: 'dropped', discovered: toMap(p.discovered) };
+    case 'failed':
+      return { kind: 'failed', discovered: toMap(p.discovered), message: p.message };
+    case 'active': {
+      const final = toMap(p.final);
+      if (p.instanceAdded) {
+        const v = final.get('instance') as string;
+        final.delete('instance');
+        final.set('instance', v);
+      }
+      return {
+        kind: 'active',
+        discovered: toMap(p.discovered),
+        final,
+        intervalMs: p.intervalMs,
+        timeoutMs: p.timeoutMs,
+      };
+    }
+  }
+}
+
+/** A key that tells label sets apart (length-prefixed, so no value can fake a separator). */
+function identityKey(l: SortedLabels): string {
+  let key = '';
+  for (let i = 0; i < l.names.length; i++) {
+    const n = l.names[i] as string;
+    const v = l.values[i] as string;
+    key += `${n.length}:${n}${v.length}:${v}`;
+  }
+  return key;
+}
+
+/** The group's labels (names pre-sorted) overridden by the target's own, as sorted parallel arrays. */
+function mergeGroup(
+  groupNames: readonly string[],
+  group: Readonly<Record<string, string>>,
+  target: Readonly<Record<string, string>>,
+): { names: string[]; values: string[] } {
+  const targetNames = Object.keys(target).sort(byName);
+  const names: string[] = [];
+  const values: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < groupNames.length || j < targetNames.length) {
+    const g = groupNames[i];
+    const t = targetNames[j];
+    if (t === undefined || (g !== undefined && g < t)) {
+      names.push(g as string);
+      values.push(group[g as string] as string);
+      i++;
+    } else {
+      names.push(t);
+      values.push(target[t] as string);
+      j++;
+      if (g === t) i++;
+    }
+  }
+  return { names, values };
 }
 
 /** The targets of one job from its current groups, in group order. */
@@ -273,12 +426,11 @@ export function computeTargets(groups: readonly TargetGroup[], cfg: ScrapeTarget
   const failures: TargetFailure[] = [];
   const seen = new Set<string>();
   for (const group of groups) {
+    const groupNames = Object.keys(group.labels).sort(byName);
     for (const target of group.targets) {
-      const merged = new Map(Object.entries(target));
-      for (const [k, v] of Object.entries(group.labels)) if (!merged.has(k)) merged.set(k, v);
-      const p = populateLabels(merged, cfg);
-      // populateLabels builds the discovered set in name order.
-      const discoveredLabels = record(p.discovered);
+      const merged = mergeGroup(groupNames, group.labels, target);
+      const p = populateSorted(merged.names, merged.values, cfg);
+      const discoveredLabels = record(p.discovered.names, p.discovered.values);
       switch (p.kind) {
         case 'dropped':
           dropped.push({ discoveredLabels, source: group.source });
@@ -287,15 +439,13 @@ export function computeTargets(groups: readonly TargetGroup[], cfg: ScrapeTarget
           failures.push({ discoveredLabels, source: group.source, message: p.message });
           break;
         case 'active': {
-          const finalSorted = [...p.final].sort(byName);
-          const internalLabels = record(finalSorted);
-          const key = JSON.stringify(internalLabels);
+          const key = identityKey(p.final);
           if (seen.has(key)) break;
           seen.add(key);
           active.push({
             discoveredLabels,
-            labels: record(finalSorted.filter(([k]) => !k.startsWith('__'))),
-            internalLabels,
+            labels: record(p.final.names, p.final.values, true),
+            internalLabels: record(p.final.names, p.final.values),
             scrapeUrl: scrapeUrl(p.final, cfg.params),
             scrapeIntervalMs: p.intervalMs,
             scrapeTimeoutMs: p.timeoutMs,

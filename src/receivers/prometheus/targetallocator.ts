@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { queryEscape } from '../../allocator/escape.js';
+import { queryEscape } from '../../prometheus/queryescape.js';
 import type { TargetGroup } from '../../prometheus/sd/types.js';
 import {
   type PrometheusReceiverConfig,
