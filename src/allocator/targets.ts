@@ -4,7 +4,7 @@
 // `__meta_*`, and serialised once as an http_sd group.
 import { compileRelabelConfigs, type RelabelConfig, type SortedLabels } from '../prometheus/relabel.js';
 import type { TargetGroup } from '../prometheus/sd/types.js';
-import { lookupSorted, populateSorted, type ScrapeTargetConfig } from '../prometheus/targets.js';
+import { lookupSorted, mergeSorted, populateSorted, type ScrapeTargetConfig } from '../prometheus/targets.js';
 
 export interface TargetItem {
   readonly job: string;
@@ -130,25 +130,9 @@ class Merger {
   ): SortedLabels {
     const targetNames = this.#sortedKeys(target);
     const reuse = groupNames === this.#lastGroup && targetNames === this.#lastTarget;
-    const names: string[] = [];
-    const values: string[] = [];
-    let i = 0;
-    let j = 0;
-    while (i < groupNames.length || j < targetNames.length) {
-      const g = groupNames[i];
-      const t = targetNames[j];
-      if (t === undefined || (g !== undefined && g < t)) {
-        if (!reuse) names.push(g as string);
-        values.push(group[g as string] as string);
-        i++;
-      } else {
-        if (!reuse) names.push(t);
-        values.push(target[t] as string);
-        j++;
-        if (g === t) i++;
-      }
-    }
-    if (!reuse) {
+    const names: string[] | undefined = reuse ? undefined : [];
+    const values = mergeSorted(groupNames, group, targetNames, target, names);
+    if (names !== undefined) {
       this.#lastGroup = groupNames;
       this.#lastTarget = targetNames;
       this.#lastNames = names;

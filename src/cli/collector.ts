@@ -12,6 +12,7 @@ import { Service } from '../service/service.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { MetricsRegistry } from '../telemetry/metrics.js';
 import { registerProcessMetrics, startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
+import { type RunControl, runUntilStopped } from './lifecycle.js';
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../../config/default.yaml', import.meta.url));
 
@@ -126,89 +127,49 @@ export async function runCollector(args: ConfigArgs): Promise<number> {
 
   let running = await start(first.config);
 
-  process.on('uncaughtException', (err) => {
-    logger.error({ err: errorMessage(err), stack: err.stack }, 'uncaught exception (kept running)');
-  });
-  process.on('unhandledRejection', (reason) => {
-    logger.error({ err: errorMessage(reason) }, 'unhandled promise rejection (kept running)');
+  let reloading: Promise<void> = Promise.resolve();
+  return runUntilStopped({
+    logger,
+    deadlineMs: SHUTDOWN_DEADLINE_MS,
+    stop: () => reloading.then(() => stop(running)),
+    setup: (control) => {
+      process.on('SIGHUP', () => onReload(control));
+    },
   });
 
-  return new Promise<number>((done) => {
-    // Signal handlers do not keep Node running: a config whose components hold no socket open
-    // (a scrape-only pipeline with own metrics off) would otherwise exit at once with 0.
-    const keepAlive = setInterval(() => {}, 1 << 30);
-    const resolve = (code: number): void => {
-      clearInterval(keepAlive);
-      done(code);
-    };
-    let stopping = false;
-    let reloading: Promise<void> = Promise.resolve();
-    const onStop = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        logger.warn({ signal }, 'second stop signal: exiting now');
-        resolve(1);
+  function onReload(control: RunControl): void {
+    if (control.stopping) return;
+    reloading = reloading.then(async () => {
+      logger.info('SIGHUP: reloading configuration');
+      let next: Awaited<ReturnType<typeof resolveConfig>>;
+      try {
+        next = await resolveConfig(args);
+      } catch (err) {
+        const detail = err instanceof ConfigError ? err.issues.map(formatIssue) : [errorMessage(err)];
+        logger.error({ errors: detail }, 'new configuration is invalid; keeping the running one');
         return;
       }
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      const deadline = setTimeout(() => {
-        logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline passed; exiting');
-        resolve(1);
-      }, SHUTDOWN_DEADLINE_MS);
-      deadline.unref();
-      void reloading
-        .then(() => stop(running))
-        .then(
-          () => {
-            clearTimeout(deadline);
-            logger.info('shutdown complete');
-            resolve(0);
-          },
-          (err: unknown) => {
-            clearTimeout(deadline);
-            logger.error({ err: errorMessage(err) }, 'shutdown failed');
-            resolve(1);
-          },
-        );
-    };
-    const onReload = (): void => {
-      if (stopping) return;
-      reloading = reloading.then(async () => {
-        logger.info('SIGHUP: reloading configuration');
-        let next: Awaited<ReturnType<typeof resolveConfig>>;
-        try {
-          next = await resolveConfig(args);
-        } catch (err) {
-          const detail = err instanceof ConfigError ? err.issues.map(formatIssue) : [errorMessage(err)];
-          logger.error({ errors: detail }, 'new configuration is invalid; keeping the running one');
-          return;
-        }
-        for (const w of next.warnings) logger.warn(w);
-        const previous = running.config;
-        await stop(running);
-        try {
-          running = await start(next.config);
-          logger.info('configuration reloaded');
-          return;
-        } catch (err) {
-          logger.error({ err: errorMessage(err) }, 'new configuration failed to start; restarting the previous one');
-        }
-        try {
-          running = await start(previous);
-        } catch (err) {
-          // Nothing is running any more: exit non-zero so a supervisor restarts us.
-          logger.fatal({ err: errorMessage(err) }, 'the previous configuration failed to start again; exiting');
-          stopping = true;
-          resolve(1);
-        }
-      });
-      // Keep the chain usable for the next SIGHUP or stop, whatever happened.
-      reloading = reloading.catch((err: unknown) => {
-        logger.error({ err: errorMessage(err) }, 'reload failed');
-      });
-    };
-    process.on('SIGTERM', onStop);
-    process.on('SIGINT', onStop);
-    process.on('SIGHUP', onReload);
-  });
+      for (const w of next.warnings) logger.warn(w);
+      const previous = running.config;
+      await stop(running);
+      try {
+        running = await start(next.config);
+        logger.info('configuration reloaded');
+        return;
+      } catch (err) {
+        logger.error({ err: errorMessage(err) }, 'new configuration failed to start; restarting the previous one');
+      }
+      try {
+        running = await start(previous);
+      } catch (err) {
+        // Nothing is running any more: exit non-zero so a supervisor restarts us.
+        logger.fatal({ err: errorMessage(err) }, 'the previous configuration failed to start again; exiting');
+        control.exit(1);
+      }
+    });
+    // Keep the chain usable for the next SIGHUP or stop, whatever happened.
+    reloading = reloading.catch((err: unknown) => {
+      logger.error({ err: errorMessage(err) }, 'reload failed');
+    });
+  }
 }

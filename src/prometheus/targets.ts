@@ -391,14 +391,18 @@ function identityKey(l: SortedLabels): string {
   return key;
 }
 
-/** The group's labels (names pre-sorted) overridden by the target's own, as sorted parallel arrays. */
-function mergeGroup(
+/**
+ * A group's labels overridden by a target's own, both given with their names in order: the merged
+ * values in name order. The merged names are pushed onto `names` when it is given; a caller that
+ * merged the same two name lists before may keep those names and pass undefined.
+ */
+export function mergeSorted(
   groupNames: readonly string[],
   group: Readonly<Record<string, string>>,
+  targetNames: readonly string[],
   target: Readonly<Record<string, string>>,
-): { names: string[]; values: string[] } {
-  const targetNames = Object.keys(target).sort(byName);
-  const names: string[] = [];
+  names: string[] | undefined,
+): string[] {
   const values: string[] = [];
   let i = 0;
   let j = 0;
@@ -406,16 +410,27 @@ function mergeGroup(
     const g = groupNames[i];
     const t = targetNames[j];
     if (t === undefined || (g !== undefined && g < t)) {
-      names.push(g as string);
+      names?.push(g as string);
       values.push(group[g as string] as string);
       i++;
     } else {
-      names.push(t);
+      names?.push(t);
       values.push(target[t] as string);
       j++;
       if (g === t) i++;
     }
   }
+  return values;
+}
+
+/** The group's labels (names pre-sorted) overridden by the target's own, as sorted parallel arrays. */
+function mergeGroup(
+  groupNames: readonly string[],
+  group: Readonly<Record<string, string>>,
+  target: Readonly<Record<string, string>>,
+): { names: string[]; values: string[] } {
+  const names: string[] = [];
+  const values = mergeSorted(groupNames, group, Object.keys(target).sort(byName), target, names);
   return { names, values };
 }
 
