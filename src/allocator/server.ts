@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { queryEscape, queryUnescape } from '../prometheus/queryescape.js';
+import { HTML_HEADERS } from '../telemetry/html.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { MetricsRegistry } from '../telemetry/metrics.js';
 import { listen } from '../transport/listen.js';
@@ -18,12 +19,6 @@ import { scrapeConfigsBodies } from './scrapeconfigs.js';
 import { type AllocatorState, type Prepared, prepare } from './state.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-const HTML_HEADERS = {
-  'Content-Type': 'text/html; charset=utf-8',
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-} as const;
 
 /** Who is asking: nobody (no credentials), or an identity from a bearer token or a client certificate. */
 type Caller =

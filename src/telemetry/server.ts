@@ -12,6 +12,7 @@ import { buildReport, metricDetail, suggestionFor } from '../cardinality/report.
 import type { CardinalityTracker } from '../cardinality/tracker.js';
 import { splitEndpoint } from '../config/types.js';
 import { listen } from '../transport/listen.js';
+import { HTML_HEADERS } from './html.js';
 import type { MetricsRegistry } from './metrics.js';
 import { renderStatusPage, type StatusSource } from './status-page.js';
 
@@ -49,12 +50,6 @@ export interface TelemetryPages {
   readonly cardinality?: () => CardinalityTracker | undefined;
 }
 
-const HTML_HEADERS = {
-  'Content-Type': 'text/html; charset=utf-8',
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-} as const;
 const JSON_HEADERS = {
   'Content-Type': 'application/json; charset=utf-8',
   'Cache-Control': 'no-store',
