@@ -62,6 +62,10 @@ export class Assembler {
   private readonly pending = new Map<string, PendingPoint>();
   private readonly byGroup = new Map<string, number[]>();
   private readonly released = new Map<string, Released>();
+  /** Points that got a part since the last `take`: only they can have become whole. */
+  private readonly touched = new Set<string>();
+  /** Points put back by `restore`: out of arrival order, so their timeouts are checked apart. */
+  private readonly restored = new Set<string>();
   private request = 0;
   /** Parts that came after their point was released. */
   latePart = 0;
@@ -106,6 +110,7 @@ export class Assembler {
       ts.push(t);
     }
     p.held = false;
+    this.touched.add(key);
     if (p.lastRequest !== this.request) {
       p.lastRequest = this.request;
       p.requests++;
@@ -144,13 +149,25 @@ export class Assembler {
   take(nowMs: number, all = false): PendingPoint[] {
     const out: PendingPoint[] = [];
     const due = new Set<string>();
-    for (const [key, p] of this.pending) {
-      if (all || nowMs - p.firstMs >= this.o.timeoutMs || this.pending.size - due.size > this.o.maxPending) {
-        due.add(key);
-        continue;
+    if (all) for (const key of this.pending.keys()) due.add(key);
+    else {
+      for (const key of this.touched) {
+        const p = this.pending.get(key);
+        if (p !== undefined && this.whole(p)) due.add(key);
       }
-      if (this.whole(p)) due.add(key);
+      for (const key of this.restored) {
+        const p = this.pending.get(key);
+        if (p === undefined) this.restored.delete(key);
+        else if (nowMs - p.firstMs >= this.o.timeoutMs) due.add(key);
+      }
+      // The pending map is in arrival order: the oldest points are the ones past the timeout,
+      // and the ones released early when too many wait.
+      for (const [key, p] of this.pending) {
+        if (nowMs - p.firstMs < this.o.timeoutMs && this.pending.size - due.size <= this.o.maxPending) break;
+        due.add(key);
+      }
     }
+    this.touched.clear();
     if (due.size === 0) return out;
     // Releasing a point releases the earlier points of its series.
     const groups = new Map<string, number>();
@@ -195,6 +212,7 @@ export class Assembler {
       if (this.pending.has(key)) continue;
       p.held = true;
       this.pending.set(key, p);
+      this.restored.add(key);
       const ts = this.byGroup.get(p.group);
       if (ts === undefined) this.byGroup.set(p.group, [p.t]);
       else ts.push(p.t);
