@@ -67,8 +67,6 @@ export class Assembler {
   /** Points put back by `restore`: out of arrival order, so their timeouts are checked apart. */
   private readonly restored = new Set<string>();
   private request = 0;
-  /** Parts that came after their point was released. */
-  latePart = 0;
 
   constructor(private readonly o: AssemblerOptions) {}
 
@@ -94,7 +92,6 @@ export class Assembler {
     const rel = this.released.get(g.group);
     if (rel !== undefined && t <= rel.t) {
       // A staleness marker for a point already released as stale carries nothing new.
-      if (!stale) this.latePart++;
       return stale;
     }
     const key = `${g.group}\xff${t}`;
